@@ -1,0 +1,333 @@
+//! The endpoints the console calls, typed by what they answer.
+//!
+//! An [`Endpoint`] says what to send (method, versioned path with query,
+//! JSON body); its type parameter says what comes back: a model to decode
+//! as JSON, `()` for an empty answer, or a stream marker naming the decoder.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::marker::PhantomData;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::models::{
+    ContainerSummary, ContainerSummaryStateEnum, EventMessage, SystemInfo, SystemVersion,
+};
+use crate::version::ApiVersion;
+
+/// Everything but RFC 3986's unreserved characters is escaped, so an id or
+/// name can never add a path segment or a query.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request to make, and (in `T`) what its successful answer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint<T> {
+    pub method: Method,
+    /// Path and query, starting with `/`; versioned except for `/_ping`.
+    pub path: String,
+    /// A JSON body, sent with `Content-Type: application/json`.
+    pub body: Option<String>,
+    answer: PhantomData<fn() -> T>,
+}
+
+impl<T> Endpoint<T> {
+    fn new(method: Method, path: String) -> Self {
+        Endpoint {
+            method,
+            path,
+            body: None,
+            answer: PhantomData,
+        }
+    }
+}
+
+/// Answer marker: a multiplexed stdout/stderr stream (raw bytes when the
+/// container has a TTY); decode with [`crate::MuxDecoder`].
+#[derive(Debug)]
+pub struct Multiplexed;
+
+/// Answer marker: a stream of JSON values; decode with [`crate::JsonLines`].
+#[derive(Debug)]
+pub struct JsonStream<T>(PhantomData<fn() -> T>);
+
+/// What can be done to a container with one body-less POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContainerAction {
+    Start,
+    Stop,
+    Restart,
+    Kill,
+    Pause,
+    Unpause,
+}
+
+impl ContainerAction {
+    pub const ALL: [ContainerAction; 6] = [
+        ContainerAction::Start,
+        ContainerAction::Stop,
+        ContainerAction::Restart,
+        ContainerAction::Kill,
+        ContainerAction::Pause,
+        ContainerAction::Unpause,
+    ];
+
+    /// The last path segment, which is also the verb shown to people.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ContainerAction::Start => "start",
+            ContainerAction::Stop => "stop",
+            ContainerAction::Restart => "restart",
+            ContainerAction::Kill => "kill",
+            ContainerAction::Pause => "pause",
+            ContainerAction::Unpause => "unpause",
+        }
+    }
+
+    /// Whether the engine accepts the action in this state; offering only
+    /// those keeps the console from showing buttons that can only fail.
+    pub fn applies_to(self, state: ContainerSummaryStateEnum) -> bool {
+        use ContainerSummaryStateEnum as S;
+        let running = matches!(state, S::RUNNING | S::RESTARTING);
+        match self {
+            ContainerAction::Start => matches!(state, S::CREATED | S::EXITED | S::DEAD),
+            ContainerAction::Stop | ContainerAction::Kill | ContainerAction::Pause => running,
+            ContainerAction::Restart => !matches!(state, S::PAUSED | S::REMOVING | S::DEAD),
+            ContainerAction::Unpause => state == S::PAUSED,
+        }
+    }
+}
+
+/// Options of `GET /containers/{id}/logs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsOptions {
+    pub follow: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub timestamps: bool,
+    /// Lines from the end; `None` for all.
+    pub tail: Option<u64>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// Options of `GET /events`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsOptions {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// The engine's filters, e.g. `type` → `["container"]`.
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// Builds requests for one negotiated API version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Api {
+    pub version: ApiVersion,
+}
+
+impl Api {
+    pub fn new(version: ApiVersion) -> Self {
+        Api { version }
+    }
+
+    /// `/_ping` is unversioned: it is how the version is learnt.
+    pub fn ping() -> Endpoint<()> {
+        Endpoint::new(Method::Get, "/_ping".to_owned())
+    }
+
+    pub fn version(&self) -> Endpoint<SystemVersion> {
+        self.get("/version")
+    }
+
+    pub fn info(&self) -> Endpoint<SystemInfo> {
+        self.get("/info")
+    }
+
+    pub fn containers(&self, all: bool) -> Endpoint<Vec<ContainerSummary>> {
+        let mut q = Query::default();
+        q.flag("all", all);
+        self.get(&format!("/containers/json{q}"))
+    }
+
+    pub fn container_action(&self, id: &str, action: ContainerAction) -> Endpoint<()> {
+        self.post(&format!("/containers/{}/{}", component(id), action.verb()))
+    }
+
+    pub fn container_remove(&self, id: &str, force: bool, volumes: bool) -> Endpoint<()> {
+        let mut q = Query::default();
+        q.flag("force", force);
+        q.flag("v", volumes);
+        Endpoint::new(
+            Method::Delete,
+            format!("{}/containers/{}{q}", self.version.prefix(), component(id)),
+        )
+    }
+
+    pub fn container_logs(&self, id: &str, opts: &LogsOptions) -> Endpoint<Multiplexed> {
+        let mut q = Query::default();
+        q.flag("follow", opts.follow);
+        q.flag("stdout", opts.stdout);
+        q.flag("stderr", opts.stderr);
+        q.flag("timestamps", opts.timestamps);
+        q.opt("tail", opts.tail);
+        q.opt("since", opts.since);
+        q.opt("until", opts.until);
+        self.get(&format!("/containers/{}/logs{q}", component(id)))
+    }
+
+    pub fn events(&self, opts: &EventsOptions) -> Endpoint<JsonStream<EventMessage>> {
+        let mut q = Query::default();
+        q.opt("since", opts.since);
+        q.opt("until", opts.until);
+        if !opts.filters.is_empty() {
+            let json = serde_json::to_string(&opts.filters).expect("filters serialize");
+            q.pair("filters", &json);
+        }
+        self.get(&format!("/events{q}"))
+    }
+
+    fn get<T>(&self, path: &str) -> Endpoint<T> {
+        Endpoint::new(Method::Get, format!("{}{path}", self.version.prefix()))
+    }
+
+    fn post<T>(&self, path: &str) -> Endpoint<T> {
+        Endpoint::new(Method::Post, format!("{}{path}", self.version.prefix()))
+    }
+}
+
+fn component(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// A query string that renders as `""` when empty, else `?a=1&b=2`.
+#[derive(Default)]
+struct Query(String);
+
+impl Query {
+    fn pair(&mut self, key: &str, value: &str) {
+        let sep = if self.0.is_empty() { '?' } else { '&' };
+        let _ = write!(self.0, "{sep}{key}={}", component(value));
+    }
+
+    fn flag(&mut self, key: &str, on: bool) {
+        if on {
+            self.pair(key, "1");
+        }
+    }
+
+    fn opt(&mut self, key: &str, value: Option<impl ToString>) {
+        if let Some(v) = value {
+            self.pair(key, &v.to_string());
+        }
+    }
+}
+
+impl std::fmt::Display for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> Api {
+        Api::new(ApiVersion::new(1, 41))
+    }
+
+    #[test]
+    fn paths_carry_the_negotiated_version() {
+        assert_eq!(Api::ping().path, "/_ping");
+        assert_eq!(api().info().path, "/v1.41/info");
+        assert_eq!(api().containers(true).path, "/v1.41/containers/json?all=1");
+        assert_eq!(api().containers(false).path, "/v1.41/containers/json");
+        let stop = api().container_action("web", ContainerAction::Stop);
+        assert_eq!(
+            (stop.method, stop.path.as_str()),
+            (Method::Post, "/v1.41/containers/web/stop")
+        );
+        let rm = api().container_remove("web", true, false);
+        assert_eq!(
+            (rm.method, rm.path.as_str()),
+            (Method::Delete, "/v1.41/containers/web?force=1")
+        );
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_segment() {
+        let e = api().container_action("../../images/x?force=1", ContainerAction::Kill);
+        assert_eq!(
+            e.path,
+            "/v1.41/containers/..%2F..%2Fimages%2Fx%3Fforce%3D1/kill"
+        );
+    }
+
+    #[test]
+    fn stream_queries() {
+        let logs = api().container_logs(
+            "c",
+            &LogsOptions {
+                follow: true,
+                stdout: true,
+                stderr: true,
+                tail: Some(100),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            logs.path,
+            "/v1.41/containers/c/logs?follow=1&stdout=1&stderr=1&tail=100"
+        );
+        let mut filters = BTreeMap::new();
+        filters.insert("type".to_owned(), vec!["container".to_owned()]);
+        let ev = api().events(&EventsOptions {
+            since: Some(5),
+            until: None,
+            filters,
+        });
+        assert_eq!(
+            ev.path,
+            "/v1.41/events?since=5&filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
+        );
+    }
+
+    #[test]
+    fn actions_offered_by_state() {
+        use ContainerSummaryStateEnum as S;
+        let offered = |s| {
+            ContainerAction::ALL
+                .into_iter()
+                .filter(|a| a.applies_to(s))
+                .map(ContainerAction::verb)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(offered(S::RUNNING), ["stop", "restart", "kill", "pause"]);
+        assert_eq!(offered(S::EXITED), ["start", "restart"]);
+        assert_eq!(offered(S::PAUSED), ["unpause"]);
+        assert_eq!(offered(S::CREATED), ["start", "restart"]);
+    }
+}

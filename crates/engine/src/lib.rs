@@ -1,0 +1,22 @@
+//! Shared between the Berth console (wasm32) and relay (native): Engine API
+//! models, the catalogue of endpoints the console calls, API version
+//! negotiation and incremental decoders for the engine's streams.
+//!
+//! There is no I/O here: callers send the requests this crate describes and
+//! feed the decoders whatever bytes arrive, split however the network split
+//! them.
+
+pub mod endpoints;
+pub mod error;
+pub mod jsonlines;
+pub mod mux;
+pub mod version;
+
+/// Engine API models generated from the official Engine API specification.
+pub use bollard_stubs::models;
+
+pub use endpoints::{Api, ContainerAction, Endpoint, Method};
+pub use error::{error_message, EngineError};
+pub use jsonlines::JsonLines;
+pub use mux::{Frame, MuxDecoder, MuxError, StreamKind};
+pub use version::{ApiVersion, VersionError};

@@ -1,0 +1,32 @@
+//! Errors the relay itself answers, in the engine's own format
+//! (`{"message": …}`) so the docker CLI and the console show them as is.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("berth: cannot reach the Docker engine at {engine}: {reason}")]
+    Unreachable { engine: String, reason: String },
+    #[error("berth: the Docker engine at {engine} failed to answer: {reason}")]
+    Upstream { engine: String, reason: String },
+    #[error("berth: {0}")]
+    BadRequest(String),
+}
+
+impl RelayError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            RelayError::Unreachable { .. } | RelayError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            RelayError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for RelayError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "message": self.to_string() });
+        (self.status(), Json(body)).into_response()
+    }
+}

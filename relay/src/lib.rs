@@ -1,0 +1,186 @@
+//! The Berth relay: serves the console and forwards the Docker Engine API
+//! unchanged, adding what browsers need (CORS).
+//!
+//! Routes: `/_berth/…` are the relay's own endpoints, `/console/…` the
+//! console, `/` a redirect to it; everything else goes to the engine
+//! byte for byte.
+
+pub mod config;
+pub mod console;
+pub mod engine;
+pub mod error;
+pub mod own;
+pub mod proxy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::Redirect;
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use config::Config;
+use engine::Engine;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+}
+
+/// The whole relay as a router, apart from `main` so tests drive it directly.
+pub fn app(config: &Config) -> Router {
+    let state = AppState {
+        engine: Arc::new(Engine::new(config.engine())),
+    };
+    Router::new()
+        .route(
+            "/",
+            get(|| async { Redirect::temporary(console::PREFIX_SLASH) }),
+        )
+        .nest("/_berth", own::routes())
+        .nest_service(console::PREFIX, console::service(&config.console_dir))
+        .fallback(proxy::forward)
+        .with_state(state)
+        .layer(config.cors())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+}
+
+/// How long shutdown waits for open streams before it closes them.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::config::EngineAddr;
+
+    fn config(console_dir: &std::path::Path) -> Config {
+        let mut c = Config::for_engine(EngineAddr::Unix("/nonexistent/docker.sock".into()));
+        c.console_dir = console_dir.to_owned();
+        c.allow_origins = vec!["http://console.example:8080".into()];
+        c
+    }
+
+    async fn call(app: Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let resp = app.oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn root_redirects_to_the_console() {
+        let (status, headers, _) = call(app(&config("/nonexistent".as_ref())), get("/")).await;
+        assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(headers[header::LOCATION], "/console/");
+    }
+
+    #[tokio::test]
+    async fn console_is_served_with_spa_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<title>berth</title>").unwrap();
+        std::fs::write(dir.path().join("app.js"), "js").unwrap();
+        let app = app(&config(dir.path()));
+        let (status, _, body) = call(app.clone(), get("/console/")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "<title>berth</title>")
+        );
+        let (_, _, body) = call(app.clone(), get("/console/app.js")).await;
+        assert_eq!(body, "js");
+        // A deep link the console's router owns.
+        let (status, _, body) = call(app, get("/console/containers")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "<title>berth</title>")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_console_says_how_to_build_it() {
+        let (status, _, body) = call(app(&config("/nonexistent".as_ref())), get("/console/")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("trunk build"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn unreachable_engine_is_a_clear_502() {
+        let app = app(&config("/nonexistent".as_ref()));
+        let (status, headers, body) = call(app.clone(), get("/v1.41/containers/json")).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        let msg: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let msg = msg["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with(
+                "berth: cannot reach the Docker engine at unix:///nonexistent/docker.sock"
+            ),
+            "{msg}"
+        );
+        // The relay's own health still answers, and says why.
+        let (status, _, body) = call(app, get("/_berth/health")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("cannot reach"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn cors_admits_exactly_the_allowed_origins() {
+        let app = app(&config("/nonexistent".as_ref()));
+        let preflight = |origin: &str| {
+            Request::builder()
+                .method("OPTIONS")
+                .uri("/containers/x/stop")
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .body(Body::empty())
+                .unwrap()
+        };
+        for origin in ["http://console.example:8080", "http://localhost:2375"] {
+            let (_, headers, _) = call(app.clone(), preflight(origin)).await;
+            assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], origin);
+            assert!(headers
+                .get_all(header::VARY)
+                .iter()
+                .any(|v| v.to_str().unwrap().contains("origin")));
+        }
+        let (_, headers, _) = call(app.clone(), preflight("http://evil.example")).await;
+        assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+        let ping = Request::get("/_berth/config")
+            .header(header::ORIGIN, "http://console.example:8080")
+            .body(Body::empty())
+            .unwrap();
+        let (_, headers, _) = call(app, ping).await;
+        let exposed = headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+            .to_str()
+            .unwrap();
+        assert!(
+            exposed.contains("api-version") && exposed.contains("ostype"),
+            "{exposed}"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::serve::ListenerExt;
+use berth::{app, Config};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::load()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("--log")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    if !config.listen.ip().is_loopback() {
+        warn!(
+            "listening on {} without authentication: anyone who can reach it is root on this host",
+            config.listen
+        );
+    }
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?
+        .tap_io(|tcp| {
+            // Nagle would hold back the small answers the API is made of.
+            let _ = tcp.set_nodelay(true);
+        });
+    info!(
+        listen = %config.listen,
+        engine = %config.engine(),
+        console = %format!("http://{}/", config.listen),
+        "berth ready"
+    );
+
+    let stop = Arc::new(Notify::new());
+    let server = axum::serve(
+        listener,
+        app(&config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let stop = stop.clone();
+        async move { stop.notified().await }
+    });
+    let grace = config.grace();
+    let deadline = async {
+        shutdown_signal().await;
+        info!(
+            "shutting down; open streams get {}s to finish",
+            grace.as_secs()
+        );
+        stop.notify_one();
+        tokio::time::sleep(grace).await;
+        warn!("closing streams still open after {}s", grace.as_secs());
+    };
+    tokio::select! {
+        served = server => served.context("serving")?,
+        () = deadline => {}
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,32 @@
+//! The relay's own endpoints, under `/_berth`, a prefix no Engine API path
+//! uses.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/config", get(config))
+}
+
+/// Always 200 while the relay serves; says whether the engine answers.
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let engine = match state.engine.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Json(json!({ "relay": "ok", "engine": engine }))
+}
+
+/// What the console needs to know about the relay that served it.
+async fn config(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "engine": state.engine.addr.to_string(),
+    }))
+}
