@@ -1,0 +1,163 @@
+//! The engine missing, coming back, or dying mid-answer; and streams that
+//! must arrive as they are written.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn status_and_message(out: &std::process::Output) -> (String, String) {
+    let body = text(&out.stdout);
+    let (json, code) = body.rsplit_once('\n').unwrap_or(("", &body));
+    let msg = serde_json::from_str::<serde_json::Value>(json)
+        .map(|v| v["message"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|_| json.to_owned());
+    (code.to_owned(), msg)
+}
+
+#[test]
+fn an_unreachable_engine_is_a_502_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("unix://{}/docker.sock", dir.path().display());
+    let tcp_closed = format!("tcp://127.0.0.1:{}", free_port());
+    for engine in [missing, tcp_closed] {
+        let relay = Relay::start_with(&engine, &[]);
+        let start = Instant::now();
+        let out = curl(
+            Some(&relay),
+            &["-w", "\n%{http_code}"],
+            "/v1.41/containers/json",
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            start.elapsed()
+        );
+        let (code, msg) = status_and_message(&out);
+        assert_eq!(code, "502");
+        assert!(
+            msg.contains(&format!("cannot reach the Docker engine at {engine}")),
+            "{msg}"
+        );
+        // The docker CLI shows the same words.
+        let cli = docker(&relay.host(), &["ps"]);
+        assert!(!cli.status.success());
+        assert!(
+            text(&cli.stderr).contains("cannot reach the Docker engine"),
+            "{}",
+            text(&cli.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_relay_recovers_when_the_engine_comes_back() {
+    // The engine's socket appears, goes and comes back (socat stands in
+    // for the path; the engine behind it is the real one).
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("engine.sock");
+    let relay = Relay::start_with(&format!("unix://{}", sock.display()), &[]);
+    let code = || status_and_message(&curl(Some(&relay), &["-w", "\n%{http_code}"], "/_ping")).0;
+    assert_eq!(code(), "502");
+    for _ in 0..2 {
+        // Its own process group: killing it must end the forked children
+        // that carry the relay's pooled connections too.
+        let mut socat = Command::new("socat")
+            .process_group(0)
+            .arg(format!("UNIX-LISTEN:{},fork", sock.display()))
+            .arg(format!("UNIX-CONNECT:{}", engine_socket().display()))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat is installed");
+        wait_for("socat to listen", Duration::from_secs(5), || sock.exists());
+        assert_eq!(code(), "200");
+        assert_eq!(
+            docker_ok(&relay.host(), &["version", "-f", "{{.Server.Os}}"]),
+            "linux\n"
+        );
+        Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", socat.id())])
+            .status()
+            .unwrap();
+        socat.wait().unwrap();
+        let _ = std::fs::remove_file(&sock);
+        assert_eq!(code(), "502");
+    }
+}
+
+/// A stand-in engine for what a real one can't be made to do: die after
+/// reading a request, before or in the middle of its answer.
+fn crashing_engine(dir: &std::path::Path, answer: &'static [u8]) -> String {
+    let sock = dir.join("crash.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let mut conn = conn.unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let _ = conn.write_all(answer);
+            // Dropping the connection is the crash.
+        }
+    });
+    format!("unix://{}", sock.display())
+}
+
+#[test]
+fn an_engine_dying_before_answering_is_a_502() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start_with(&crashing_engine(dir.path(), b""), &[]);
+    for _ in 0..3 {
+        let start = Instant::now();
+        let (code, msg) =
+            status_and_message(&curl(Some(&relay), &["-w", "\n%{http_code}"], "/info"));
+        assert_eq!(code, "502");
+        assert!(msg.contains("failed to answer"), "{msg}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn an_engine_dying_mid_stream_ends_the_stream_and_the_relay_serves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let answer =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+                   b\r\n{\"id\":\"a\"}\n\r\n";
+    let relay = Relay::start_with(&crashing_engine(dir.path(), answer), &[]);
+    for _ in 0..3 {
+        let start = Instant::now();
+        let out = curl(Some(&relay), &[], "/events");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        // What arrived before the crash arrives; then the stream breaks
+        // (curl reports the incomplete transfer) rather than hanging.
+        assert_eq!(text(&out.stdout), "{\"id\":\"a\"}\n");
+        assert!(!out.status.success());
+    }
+}
+
+#[test]
+fn a_follow_stream_arrives_while_it_is_written() {
+    let c = Container::run("live", &[IMAGE, "sh", "-c", "echo first; sleep 600"]);
+    let relay = Relay::start();
+    wait_for("the first line", Duration::from_secs(10), || {
+        docker_ok(&engine(), &["logs", &c.name]).contains("first")
+    });
+    // The stream never ends; whatever curl holds after 2 s was relayed
+    // live, not buffered until the end.
+    let out = curl(
+        Some(&relay),
+        &["--max-time", "2"],
+        &format!("/v1.41/containers/{}/logs?follow=1&stdout=1", c.name),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(28),
+        "curl should time out on an endless stream"
+    );
+    assert!(text(&out.stdout).contains("first"), "{:?}", out.stdout);
+}

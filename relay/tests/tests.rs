@@ -1,0 +1,10 @@
+//! Integration tests against a real Docker engine, the stock docker CLI and
+//! a real headless Chromium. The engine is `BERTH_TEST_DOCKER_HOST` (the
+//! README's test command starts a private one and sets it).
+
+mod util;
+
+mod browser;
+mod conformance;
+mod faults;
+mod lifecycle;

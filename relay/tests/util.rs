@@ -1,0 +1,260 @@
+//! The harness: the engine under test, relays started as real processes,
+//! the docker CLI and curl pointed at either.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const IMAGE: &str = "berth-test/busybox:latest";
+
+/// The engine the tests drive, as `unix:///path/docker.sock`.
+pub fn engine() -> String {
+    let host = std::env::var("BERTH_TEST_DOCKER_HOST").unwrap_or_else(|_| {
+        panic!(
+            "BERTH_TEST_DOCKER_HOST is not set: run the README's test command \
+             (scripts/test), which starts a private dockerd, or point it at an engine"
+        )
+    });
+    ensure_image(&host);
+    host
+}
+
+pub fn engine_socket() -> PathBuf {
+    let host = engine();
+    PathBuf::from(host.strip_prefix("unix://").expect("a unix:// test engine"))
+}
+
+/// A unique name for a container or image made by one test.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "berth-{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// No registry is reachable: the test image is a busybox root filesystem
+/// imported from Debian's busybox-static.
+fn ensure_image(host: &str) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    DONE.get_or_init(|| {
+        let _guard = LOCK.lock().unwrap();
+        if docker(host, &["image", "inspect", IMAGE]).status.success() {
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(root.path().join("tmp")).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).expect("busybox-static is installed");
+        let list = Command::new("/bin/busybox").arg("--list").output().unwrap();
+        for applet in String::from_utf8(list.stdout).unwrap().lines() {
+            if applet != "busybox" {
+                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+            }
+        }
+        let tar = Command::new("tar")
+            .args(["-C", root.path().to_str().unwrap(), "-c", "."])
+            .output()
+            .unwrap();
+        let out = docker_in(
+            host,
+            &["import", "-c", "ENV PATH=/bin", "-", IMAGE],
+            &tar.stdout,
+        );
+        assert!(out.status.success(), "import failed: {}", text(&out.stderr));
+    });
+}
+
+fn docker_command(host: &str, args: &[&str]) -> Command {
+    static CONFIG: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut cmd = Command::new("docker");
+    cmd.arg("-H")
+        .arg(host)
+        .args(args)
+        .env("DOCKER_CONFIG", config.path())
+        .env("DOCKER_BUILDKIT", "0")
+        .env("DOCKER_CLI_HINTS", "false")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT");
+    cmd
+}
+
+/// `docker -H host args…` with no stdin.
+pub fn docker(host: &str, args: &[&str]) -> Output {
+    docker_command(host, args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// `docker -H host args…` with `input` on stdin, then stdin closed.
+pub fn docker_in(host: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut child = docker_command(host, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Runs docker and insists it succeeded; gives its stdout.
+pub fn docker_ok(host: &str, args: &[&str]) -> String {
+    let out = docker(host, args);
+    assert!(
+        out.status.success(),
+        "docker {args:?} via {host} failed: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A container removed when the test ends, pass or fail.
+pub struct Container {
+    pub name: String,
+}
+
+impl Container {
+    /// `docker run -d --name NAME <args…>` on the test engine.
+    pub fn run(prefix: &str, args: &[&str]) -> Container {
+        let name = unique(prefix);
+        let mut full = vec!["run", "-d", "--name", &name];
+        full.extend_from_slice(args);
+        docker_ok(&engine(), &full);
+        Container { name }
+    }
+
+    #[allow(dead_code)] // used by the browser tests
+    pub fn state(&self) -> String {
+        docker_ok(
+            &engine(),
+            &["inspect", "-f", "{{.State.Status}}", &self.name],
+        )
+        .trim()
+        .to_owned()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = docker(&engine(), &["rm", "-f", "-v", &self.name]);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for `cond`, failing the test with `what` after `timeout`.
+pub fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `berth` process, killed when dropped.
+pub struct Relay {
+    pub port: u16,
+    pub child: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl Relay {
+    /// A relay in front of the test engine.
+    pub fn start() -> Relay {
+        Relay::start_with(&engine(), &[])
+    }
+
+    pub fn start_with(engine: &str, args: &[&str]) -> Relay {
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", engine])
+            .args(args)
+            .env_remove("BERTH_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        let relay = Relay { port, child, log };
+        wait_for("the relay to listen", Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        relay
+    }
+
+    /// For `docker -H`.
+    pub fn host(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// What the relay logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// curl against the relay (`via = Some(relay)`) or the engine's socket.
+pub fn curl(via: Option<&Relay>, args: &[&str], path: &str) -> Output {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--max-time", "60"]).args(args);
+    match via {
+        Some(relay) => cmd.arg(relay.url(path)),
+        None => cmd
+            .arg("--unix-socket")
+            .arg(engine_socket())
+            .arg(format!("http://engine{path}")),
+    };
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
