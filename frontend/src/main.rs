@@ -1,1 +1,12 @@
-fn main() {}
+//! The Berth console: manages a Docker engine through the relay that served
+//! it. State and calls live in `api`, pages in `routes`, shared pieces in `ui`.
+
+mod api;
+mod app;
+mod routes;
+mod ui;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

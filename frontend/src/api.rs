@@ -1,0 +1,161 @@
+//! Calls to the engine through the relay that served the console (same
+//! origin), typed by the shared endpoint catalogue.
+
+use std::fmt;
+
+use berth_engine::endpoints::JsonStream;
+use berth_engine::{Api, ApiVersion, Endpoint, EngineError, JsonLines, Method};
+use gloo_net::http::{RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Why a call failed, in words a person can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// Neither the relay nor the engine behind it answered.
+    Unreachable(String),
+    /// The engine (or the relay on its behalf) refused the call.
+    Engine(EngineError),
+    /// The answer was not what the API describes.
+    Unexpected(String),
+}
+
+impl ApiError {
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ApiError::Unreachable(_))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unreachable(why) => write!(f, "The Docker engine is unreachable: {why}"),
+            ApiError::Engine(e) => write!(f, "{}", e.message),
+            ApiError::Unexpected(why) => write!(f, "Unexpected answer from the engine: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+async fn send(
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, ApiError> {
+    let builder = RequestBuilder::new(path)
+        .method(match method {
+            Method::Get => gloo_net::http::Method::GET,
+            Method::Head => gloo_net::http::Method::HEAD,
+            Method::Post => gloo_net::http::Method::POST,
+            Method::Delete => gloo_net::http::Method::DELETE,
+        })
+        .abort_signal(signal);
+    let sent = match body {
+        Some(json) => {
+            builder
+                .header("Content-Type", "application/json")
+                .body(json.to_owned())
+                .map_err(|e| ApiError::Unexpected(e.to_string()))?
+                .send()
+                .await
+        }
+        None => builder.send().await,
+    };
+    let resp =
+        sent.map_err(|e| ApiError::Unreachable(format!("the relay did not answer ({e})")))?;
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let status = resp.status();
+    let body = resp.binary().await.unwrap_or_default();
+    let err = EngineError::from_response(status, &body);
+    // The relay answers 502 when it cannot reach the engine.
+    if status == 502 {
+        Err(ApiError::Unreachable(err.message))
+    } else {
+        Err(ApiError::Engine(err))
+    }
+}
+
+/// Learns the engine's API version from `/_ping`.
+pub async fn negotiate() -> Result<Api, ApiError> {
+    let ping = Api::ping();
+    let resp = send(ping.method, &ping.path, None, None).await?;
+    let version = resp
+        .headers()
+        .get("API-Version")
+        .ok_or_else(|| ApiError::Unexpected("/_ping gave no API-Version header".into()))?;
+    let version =
+        ApiVersion::negotiate(&version).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    Ok(Api::new(version))
+}
+
+/// Makes a call and decodes its JSON answer.
+pub async fn call<T: DeserializeOwned>(endpoint: Endpoint<T>) -> Result<T, ApiError> {
+    let resp = send(
+        endpoint.method,
+        &endpoint.path,
+        endpoint.body.as_deref(),
+        None,
+    )
+    .await?;
+    let body = resp
+        .binary()
+        .await
+        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Unexpected(format!("{}: {e}", endpoint.path)))
+}
+
+/// Makes a call whose answer has no body worth reading.
+pub async fn act(endpoint: Endpoint<()>) -> Result<(), ApiError> {
+    send(
+        endpoint.method,
+        &endpoint.path,
+        endpoint.body.as_deref(),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// Reads a JSON-lines stream as it arrives, handing each value to `each`,
+/// until the stream ends, fails, or `signal` aborts it.
+pub async fn stream<T: DeserializeOwned>(
+    endpoint: Endpoint<JsonStream<T>>,
+    signal: &web_sys::AbortSignal,
+    mut each: impl FnMut(T),
+) -> Result<(), ApiError> {
+    let resp = send(endpoint.method, &endpoint.path, None, Some(signal)).await?;
+    let body = resp
+        .body()
+        .ok_or_else(|| ApiError::Unexpected("a stream without a body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| ApiError::Unexpected("the stream cannot be read".into()))?;
+    let mut lines = JsonLines::<T>::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::Unreachable("the stream was cut".into()))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).unwrap_or_default();
+        lines.push(&js_sys::Uint8Array::new(&value).to_vec());
+        while let Some(item) = lines.next_value() {
+            match item {
+                Ok(v) => each(v),
+                Err(e) => leptos::logging::warn!("skipping a stream line: {e}"),
+            }
+        }
+    }
+}

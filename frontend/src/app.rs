@@ -1,0 +1,76 @@
+//! The shell: engine connection, navigation, notices, routes.
+
+use berth_engine::Api;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::api::{self, ApiError};
+use crate::routes::{containers::Containers, dashboard::Dashboard};
+use crate::ui::{Notices, NoticesView, Problem};
+
+/// The negotiated connection every page calls through.
+#[derive(Clone, Copy)]
+pub struct Engine {
+    pub api: LocalResource<Result<Api, ApiError>>,
+}
+
+impl Engine {
+    /// The API once negotiated (waits for it).
+    pub async fn api(self) -> Result<Api, ApiError> {
+        self.api.await
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let engine = Engine {
+        api: LocalResource::new(api::negotiate),
+    };
+    provide_context(engine);
+    provide_context(Notices::default());
+
+    view! {
+        <Router base="/console">
+            <header class="top">
+                <A href="/" attr:class="brand">"Berth"</A>
+                <nav>
+                    <A href="/" exact=true>"Dashboard"</A>
+                    <A href="/containers">"Containers"</A>
+                </nav>
+                <EngineBadge/>
+            </header>
+            <NoticesView/>
+            <main>
+                <Transition fallback=|| view! { <p class="loading">"Connecting to the engine…"</p> }>
+                    {move || Suspend::new(async move {
+                        match engine.api().await {
+                            Ok(_) => view! {
+                                <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
+                                    <Route path=path!("/") view=Dashboard/>
+                                    <Route path=path!("/containers") view=Containers/>
+                                </Routes>
+                            }.into_any(),
+                            Err(err) => view! {
+                                <Problem err retry=move || engine.api.refetch()/>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </main>
+        </Router>
+    }
+}
+
+/// The negotiated API version, or that there is none.
+#[component]
+fn EngineBadge() -> impl IntoView {
+    let engine = expect_context::<Engine>();
+    move || {
+        match engine.api.get() {
+        Some(Ok(api)) => view! { <span class="badge ok" title="Engine API version in use">"API " {api.version.to_string()}</span> }.into_any(),
+        Some(Err(_)) => view! { <span class="badge bad">"engine unreachable"</span> }.into_any(),
+        None => view! { <span class="badge">"connecting…"</span> }.into_any(),
+    }
+    }
+}

@@ -1,0 +1,87 @@
+//! Pieces every page uses: notices, problem panels, formatting.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+
+/// Messages for the person: failed actions, mostly. Newest last.
+#[derive(Clone, Copy, Default)]
+pub struct Notices {
+    items: RwSignal<Vec<(u32, String)>>,
+    next: StoredValue<u32>,
+}
+
+impl Notices {
+    pub fn error(&self, text: String) {
+        let id = self.next.get_value();
+        self.next.set_value(id + 1);
+        self.items.update(|items| items.push((id, text)));
+    }
+
+    fn dismiss(&self, id: u32) {
+        self.items.update(|items| items.retain(|(i, _)| *i != id));
+    }
+}
+
+#[component]
+pub fn NoticesView() -> impl IntoView {
+    let notices = expect_context::<Notices>();
+    view! {
+        <div class="notices" role="alert" aria-live="assertive">
+            <For each=move || notices.items.get() key=|(id, _)| *id let((id, text))>
+                <div class="notice">
+                    <span>{text}</span>
+                    <button class="ghost" aria-label="Dismiss" on:click=move |_| notices.dismiss(id)>"×"</button>
+                </div>
+            </For>
+        </div>
+    }
+}
+
+/// A failed load: what went wrong and a way to try again.
+#[component]
+pub fn Problem(err: ApiError, retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let title = if err.is_unreachable() {
+        "Cannot reach the Docker engine"
+    } else {
+        "Something went wrong"
+    };
+    view! {
+        <section class="problem" data-problem=if err.is_unreachable() { "unreachable" } else { "error" }>
+            <h2>{title}</h2>
+            <p>{err.to_string()}</p>
+            <button on:click=move |_| retry()>"Try again"</button>
+        </section>
+    }
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Seconds since the epoch → `5 minutes ago`.
+pub fn ago(unix: i64) -> String {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let s = (now - unix).max(0);
+    let (n, unit) = match s {
+        0..60 => return "just now".into(),
+        60..3600 => (s / 60, "minute"),
+        3600..86400 => (s / 3600, "hour"),
+        86400..2_592_000 => (s / 86400, "day"),
+        2_592_000..31_536_000 => (s / 2_592_000, "month"),
+        _ => (s / 31_536_000, "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
