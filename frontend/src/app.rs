@@ -9,6 +9,15 @@ use crate::api::{self, ApiError};
 use crate::routes::{containers::Containers, dashboard::Dashboard};
 use crate::ui::{Notices, NoticesView, Problem};
 
+/// Where the relay serves the console. The router matches routes below it;
+/// links carry it themselves (the router leaves absolute hrefs as they are).
+pub const BASE: &str = "/console";
+
+/// A link to a console page: `href("/containers")`.
+pub fn href(page: &str) -> String {
+    format!("{BASE}{page}")
+}
+
 /// The negotiated connection every page calls through.
 #[derive(Clone, Copy)]
 pub struct Engine {
@@ -31,12 +40,12 @@ pub fn App() -> impl IntoView {
     provide_context(Notices::default());
 
     view! {
-        <Router base="/console">
+        <Router base=BASE>
             <header class="top">
-                <A href="/" attr:class="brand">"Berth"</A>
+                <A href=href("/") attr:class="brand">"Berth"</A>
                 <nav>
-                    <A href="/" exact=true>"Dashboard"</A>
-                    <A href="/containers">"Containers"</A>
+                    <A href=href("/") exact=true>"Dashboard"</A>
+                    <A href=href("/containers")>"Containers"</A>
                 </nav>
                 <EngineBadge/>
             </header>

@@ -1,1 +1,247 @@
-//! Browser tests come with the console.
+//! The console in a real headless Chromium (Debian's chromium and
+//! chromedriver), served by a real relay in front of the real engine.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::util::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The built console: `BERTH_TEST_CONSOLE_DIR`, else the workspace's dist/.
+fn console_dir() -> String {
+    let dir = std::env::var("BERTH_TEST_CONSOLE_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../dist").to_owned());
+    assert!(
+        std::path::Path::new(&dir).join("index.html").is_file(),
+        "no built console in {dir}: run `trunk build --release --offline` (scripts/test does)"
+    );
+    dir
+}
+
+/// chromedriver and one browser session, both ended when dropped.
+struct Browser {
+    client: Client,
+    driver: Child,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (Debian's chromium-driver)");
+        wait_for("chromedriver", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let profile = tempfile::tempdir().unwrap().keep();
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=1200,900", format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a chromium session");
+        Browser { client, driver }
+    }
+
+    async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector} on the page: {e}"))
+    }
+
+    async fn text_of(&self, selector: &str) -> String {
+        self.css(selector).await.text().await.unwrap()
+    }
+
+    /// Waits until no element matches `selector`.
+    async fn gone(&self, selector: &str) {
+        let start = std::time::Instant::now();
+        while !self
+            .client
+            .find_all(Locator::Css(selector))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(start.elapsed() < WAIT, "{selector} is still on the page");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn end(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A container that stops at once on SIGTERM (busybox sleep as PID 1
+/// would make `stop` wait its full timeout).
+fn quick_stopping(prefix: &str) -> Container {
+    Container::run(
+        prefix,
+        &[IMAGE, "sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_lists_a_container_and_stop_stops_it() {
+    let c = quick_stopping("browser-stop");
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+
+    // `/` lands on the console's dashboard, which knows the engine.
+    b.client.goto(&relay.url("/")).await.unwrap();
+    let engine_fact = b.text_of("[data-fact=Engine] .value").await;
+    assert!(engine_fact.starts_with("Docker "), "{engine_fact}");
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/console"));
+
+    b.css("nav a[href='/console/containers']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("tr[data-container='{}']", c.name);
+    b.css(&format!("{row}[data-state=running]")).await;
+    b.css(&format!("{row} button[data-action=stop]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    wait_for("the engine to stop the container", WAIT, || {
+        c.state() == "exited"
+    });
+    // The list shows it without a reload.
+    b.css(&format!(
+        "{row}[data-state=exited] button[data-action=start]"
+    ))
+    .await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_asks_first_and_engine_errors_are_shown_in_words() {
+    let doomed = quick_stopping("browser-rm");
+    let broken = unique("browser-broken");
+    docker_ok(
+        &engine(),
+        &["create", "--name", &broken, IMAGE, "/no/such/program"],
+    );
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+
+    // Remove: nothing happens until the dialog is confirmed.
+    let row = format!("tr[data-container='{}']", doomed.name);
+    b.css(&format!("{row} button[data-action=remove]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("[role=dialog]").await;
+    assert_eq!(doomed.state(), "running");
+    b.css("button[data-action=confirm-remove]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for("the container to be removed", WAIT, || {
+        !docker(&engine(), &["inspect", &doomed.name])
+            .status
+            .success()
+    });
+    b.gone(&row).await;
+
+    // Starting a container whose program does not exist: the engine's own
+    // words reach the person.
+    let row = format!("tr[data-container='{broken}']");
+    b.css(&format!("{row} button[data-action=start]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = b.text_of(".notice").await;
+    assert!(
+        notice.contains(&format!("Could not start {broken}")),
+        "{notice}"
+    );
+    assert!(notice.contains("no such file or directory"), "{notice}");
+    b.end().await;
+    docker_ok(&engine(), &["rm", "-f", &broken]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filter_narrows_the_list() {
+    let a = Container::run("browser-filter-alpha", &[IMAGE, "sleep", "600"]);
+    let z = Container::run("browser-filter-zulu", &[IMAGE, "true"]);
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    let (row_a, row_z) = (
+        format!("tr[data-container='{}']", a.name),
+        format!("tr[data-container='{}']", z.name),
+    );
+    b.css(&row_a).await;
+    b.css(&row_z).await;
+    b.css("input[type=search]")
+        .await
+        .send_keys("filter-alpha")
+        .await
+        .unwrap();
+    b.gone(&row_z).await;
+    b.css(&row_a).await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_engine_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = format!("unix://{}/docker.sock", dir.path().display());
+    let relay = Relay::start_with(&engine, &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    let problem = b.text_of("[data-problem=unreachable]").await;
+    assert!(
+        problem.contains("Cannot reach the Docker engine"),
+        "{problem}"
+    );
+    assert!(
+        problem.contains("cannot reach the Docker engine at unix://"),
+        "{problem}"
+    );
+    b.end().await;
+}
