@@ -1,0 +1,97 @@
+# Shared by scripts/run, scripts/test and scripts/bench. Every step checks
+# first and skips what is already there, so running again is cheap.
+
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_updated=
+# apt_need PACKAGE COMMAND-OR-FILE…: installs PACKAGE when any is missing.
+apt_need() {
+  local pkg=$1 missing=; shift
+  for what in "$@"; do
+    if [[ $what == /* ]]; then [[ -e $what ]] || missing=1; else command -v "$what" >/dev/null || missing=1; fi
+  done
+  [[ -z $missing ]] && return 0
+  if [[ -z $apt_updated ]]; then say "apt-get update"; apt-get update -qq; apt_updated=1; fi
+  say "installing $pkg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+}
+
+# The wasm-bindgen the console pins; Trunk must find exactly this one on PATH.
+wasm_bindgen_version() {
+  sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' frontend/Cargo.toml
+}
+
+ensure_console_tools() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown \
+    || { say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+  if [[ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]]; then
+    say "installing trunk 0.21.14 (about 10 minutes on 2 cores)"
+    cargo install trunk --version 0.21.14 --locked
+  fi
+  local wbg; wbg=$(wasm_bindgen_version)
+  if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]]; then
+    say "installing wasm-bindgen-cli $wbg (about 4 minutes)"
+    # --locked fails here: one of its locked dependencies is not served.
+    cargo install wasm-bindgen-cli --version "$wbg" --force
+  fi
+  if ! wasm-opt --version 2>/dev/null | grep -q 'version 1[2-9][0-9]'; then
+    apt_need npm npm
+    say "installing wasm-opt (npm binaryen; Debian's is too old)"
+    npm install -g binaryen >/dev/null
+  fi
+}
+
+build_console() {
+  ensure_console_tools
+  say "building the console (trunk, release, wasm-opt)"
+  trunk build --release --offline
+}
+
+ensure_engine_tools() {
+  apt_need docker.io dockerd docker
+  apt_need busybox-static /bin/busybox
+  apt_need socat socat
+  apt_need curl curl
+}
+
+# Starts a private dockerd (own socket, data root, no bridge of its own, no
+# iptables) and exports BERTH_TEST_DOCKER_HOST. stop_private_engine ends it.
+start_private_engine() {
+  ENGINE_DIR=$(mktemp -d /tmp/berth-engine.XXXXXX)
+  say "starting a private dockerd in $ENGINE_DIR"
+  dockerd --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
+    --pidfile "$ENGINE_DIR/dockerd.pid" -H "unix://$ENGINE_DIR/docker.sock" \
+    --storage-driver vfs --bridge none --iptables=false \
+    >"$ENGINE_DIR/dockerd.log" 2>&1 &
+  local i
+  for i in $(seq 1 120); do
+    if docker -H "unix://$ENGINE_DIR/docker.sock" version >/dev/null 2>&1; then
+      export BERTH_TEST_DOCKER_HOST="unix://$ENGINE_DIR/docker.sock"
+      return 0
+    fi
+    sleep 0.5
+  done
+  tail -20 "$ENGINE_DIR/dockerd.log" >&2
+  echo "the private dockerd did not start" >&2
+  return 1
+}
+
+stop_private_engine() {
+  [[ -n ${ENGINE_DIR:-} && -d $ENGINE_DIR ]] || return 0
+  local pid; pid=$(cat "$ENGINE_DIR/dockerd.pid" 2>/dev/null || true)
+  if [[ -n $pid ]]; then
+    # Containers the tests left behind go with the engine.
+    docker -H "unix://$ENGINE_DIR/docker.sock" ps -aq 2>/dev/null \
+      | xargs -r docker -H "unix://$ENGINE_DIR/docker.sock" rm -f >/dev/null 2>&1 || true
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  pkill -f "containerd.*$ENGINE_DIR" 2>/dev/null || true
+  rm -rf "$ENGINE_DIR"
+}
