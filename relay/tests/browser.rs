@@ -86,6 +86,15 @@ impl Browser {
         }
     }
 
+    /// The notices on the page, for failure messages.
+    async fn notices(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in self.client.find_all(Locator::Css(".notice")).await.unwrap() {
+            out.push(n.text().await.unwrap_or_default());
+        }
+        out
+    }
+
     async fn end(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
@@ -94,12 +103,14 @@ impl Browser {
 }
 
 /// A container that stops at once on SIGTERM (busybox sleep as PID 1
-/// would make `stop` wait its full timeout).
+/// would make `stop` wait its full timeout), once its trap is set.
 fn quick_stopping(prefix: &str) -> Container {
-    Container::run(
-        prefix,
-        &[IMAGE, "sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"],
-    )
+    let script = "trap 'exit 0' TERM; echo ready; sleep 600 & wait";
+    let c = Container::run(prefix, &[IMAGE, "sh", "-c", script]);
+    wait_for("the TERM trap", WAIT, || {
+        docker_ok(&engine(), &["logs", &c.name]).contains("ready")
+    });
+    c
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -127,15 +138,32 @@ async fn the_console_lists_a_container_and_stop_stops_it() {
         .unwrap();
     let row = format!("tr[data-container='{}']", c.name);
     b.css(&format!("{row}[data-state=running]")).await;
+
+    // Other containers come and go meanwhile: the list reloads on their
+    // events, and the click must still land.
+    let churn = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let churning = {
+        let churn = churn.clone();
+        std::thread::spawn(move || {
+            while churn.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = docker(&engine(), &["run", "--rm", IMAGE, "true"]);
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await;
     b.css(&format!("{row} button[data-action=stop]"))
         .await
         .click()
         .await
         .unwrap();
-
-    wait_for("the engine to stop the container", WAIT, || {
-        c.state() == "exited"
-    });
+    let stopped = wait_until(WAIT, || c.state() == "exited");
+    churn.store(false, std::sync::atomic::Ordering::Relaxed);
+    churning.join().unwrap();
+    assert!(
+        stopped,
+        "not stopped; the page says: {:?}",
+        b.notices().await
+    );
     // The list shows it without a reload.
     b.css(&format!(
         "{row}[data-state=exited] button[data-action=start]"

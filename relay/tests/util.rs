@@ -40,7 +40,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// No registry is reachable: the test image is a busybox root filesystem
 /// imported from Debian's busybox-static.
-fn ensure_image(host: &str) {
+pub fn ensure_image(host: &str) {
     static DONE: OnceLock<()> = OnceLock::new();
     static LOCK: Mutex<()> = Mutex::new(());
     DONE.get_or_init(|| {
@@ -169,15 +169,23 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits for `cond`, failing the test with `what` after `timeout`.
-pub fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
+    assert!(
+        wait_until(timeout, cond),
+        "timed out after {timeout:?} waiting for {what}"
+    );
+}
+
+/// Waits up to `timeout` for `cond`; whether it came true.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !cond() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        if start.elapsed() >= timeout {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+    true
 }
 
 /// A `berth` process, killed when dropped.

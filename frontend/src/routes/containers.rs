@@ -2,11 +2,11 @@
 //! allows. The list follows the engine's events stream, so changes made here
 //! or anywhere else show without a reload.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use berth_engine::endpoints::EventsOptions;
 use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State, EventMessage};
-use berth_engine::ContainerAction;
+use berth_engine::{Api, ContainerAction, Endpoint};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -87,61 +87,135 @@ struct Removal {
     running: bool,
 }
 
+/// Where the list is: the table is built once it has rows and then only
+/// updated row by row, so a click never lands on a node being replaced.
+#[derive(Clone, PartialEq)]
+enum Phase {
+    Loading,
+    Failed(ApiError),
+    Empty,
+    Listed,
+}
+
 #[component]
 pub fn Containers() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
-    let list = LocalResource::new(move || async move {
-        let api = engine.api().await?;
-        let all = api::call(api.containers(true)).await?;
-        Ok::<_, ApiError>(all.into_iter().map(Row::new).collect::<Vec<_>>())
-    });
-    follow_events(engine, move || list.refetch());
 
+    let rows = RwSignal::new(None::<Result<Vec<Row>, ApiError>>);
+    // Reloads may overlap (an action and an event); only the newest lands.
+    let generation = StoredValue::new(0u64);
+    let reload = move || {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            let loaded = async {
+                let api = engine.api().await?;
+                let all = api::call(api.containers(true)).await?;
+                Ok(all.into_iter().map(Row::new).collect::<Vec<_>>())
+            }
+            .await;
+            if generation.get_value() == mine {
+                rows.set(Some(loaded));
+            }
+        });
+    };
+    reload();
+    follow_events(engine, reload);
+
+    let phase = Memo::new(move |_| match &*rows.read() {
+        None => Phase::Loading,
+        Some(Err(e)) => Phase::Failed(e.clone()),
+        Some(Ok(v)) if v.is_empty() => Phase::Empty,
+        Some(Ok(_)) => Phase::Listed,
+    });
+    let by_id = Memo::new(move |_| {
+        rows.with(|r| match r {
+            Some(Ok(v)) => v
+                .iter()
+                .map(|row| (row.id.clone(), row.clone()))
+                .collect::<HashMap<_, _>>(),
+            _ => HashMap::new(),
+        })
+    });
     let text = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
+    let shown = Memo::new(move |_| {
+        let (t, s) = (text.get(), state.get());
+        rows.with(|r| match r {
+            Some(Ok(v)) => v
+                .iter()
+                .filter(|row| row.matches(&t, &s))
+                .map(|row| row.id.clone())
+                .collect(),
+            _ => Vec::<String>::new(),
+        })
+    });
+    let total = move || rows.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, Vec::len));
+
     let busy = RwSignal::new(Vec::<String>::new());
     let removal = RwSignal::new(None::<Removal>);
 
     // Runs one call for one container, then reloads the list; failures are
     // told in the engine's words.
-    let run = move |id: String, what: String, call: berth_engine::Endpoint<()>| {
+    let run = move |id: String, what: String, call: Endpoint<()>| {
         busy.update(|b| b.push(id.clone()));
         spawn_local(async move {
             if let Err(err) = api::act(call).await {
                 notices.error(format!("Could not {what}: {err}"));
             }
             busy.update(|b| b.retain(|x| *x != id));
-            list.refetch();
+            reload();
         });
     };
-
-    let act = move |row: &Row, action: ContainerAction| {
-        let id = row.id.clone();
-        let what = format!("{} {}", action.verb(), row.name);
+    let with_api = move |id: String, what: String, make: Box<dyn FnOnce(Api) -> Endpoint<()>>| {
         spawn_local(async move {
             match engine.api().await {
-                Ok(api) => run(id.clone(), what, api.container_action(&id, action)),
+                Ok(api) => run(id, what, make(api)),
                 Err(err) => notices.error(err.to_string()),
             }
         });
     };
-
+    let act = move |id: String, name: String, action: ContainerAction| {
+        let what = format!("{} {name}", action.verb());
+        let target = id.clone();
+        with_api(
+            id,
+            what,
+            Box::new(move |api| api.container_action(&target, action)),
+        );
+    };
     let confirm_remove = move |volumes: bool| {
         let Some(r) = removal.get_untracked() else {
             return;
         };
         removal.set(None);
-        spawn_local(async move {
-            match engine.api().await {
-                Ok(api) => run(
-                    r.id.clone(),
-                    format!("remove {}", r.name),
-                    api.container_remove(&r.id, r.running, volumes),
-                ),
-                Err(err) => notices.error(err.to_string()),
-            }
-        });
+        let target = r.id.clone();
+        with_api(
+            r.id,
+            format!("remove {}", r.name),
+            Box::new(move |api| api.container_remove(&target, r.running, volumes)),
+        );
+    };
+
+    let table = move || {
+        view! {
+            <p class="count">{move || format!("{} of {} containers", shown.read().len(), total())}</p>
+            <Show when=move || !shown.read().is_empty() fallback=move || view! {
+                <p class="empty">"No container matches this filter. "
+                    <button class="link" on:click=move |_| { text.set(String::new()); state.set(String::new()); }>"Clear the filter"</button>
+                </p>
+            }>
+            <table class="list">
+                <thead><tr><th>"Name"</th><th>"Image"</th><th>"State"</th><th>"Status"</th><th>"Ports"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
+                <tbody>
+                    <For each=move || shown.get() key=|id| id.clone() let:id>
+                        {row_view(id, by_id, busy, act, removal)}
+                    </For>
+                </tbody>
+            </table>
+            </Show>
+        }
     };
 
     view! {
@@ -149,87 +223,79 @@ pub fn Containers() -> impl IntoView {
         <div class="toolbar">
             <input type="search" placeholder="Filter by name, image, status, port…" aria-label="Filter containers"
                 prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
-            <select aria-label="Filter by state" on:change=move |ev| state.set(event_target_value(&ev))>
+            <select aria-label="Filter by state" prop:value=move || state.get() on:change=move |ev| state.set(event_target_value(&ev))>
                 {STATES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
             </select>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading containers…"</p> }>
-            {move || Suspend::new(async move {
-                let rows = match list.await {
-                    Ok(rows) => rows,
-                    Err(err) => return view! { <Problem err retry=move || list.refetch()/> }.into_any(),
-                };
-                if rows.is_empty() {
-                    return view! {
-                        <p class="empty">"No containers yet. Start one with "<code>"docker run"</code>" and it shows here."</p>
-                    }.into_any();
-                }
-                let total = rows.len();
-                let shown = Memo::new(move |_| {
-                    let (t, s) = (text.get(), state.get());
-                    rows.iter().filter(|r| r.matches(&t, &s)).cloned().collect::<Vec<_>>()
-                });
-                view! {
-                    <p class="count">{move || format!("{} of {total} containers", shown.get().len())}</p>
-                    <Show when=move || !shown.get().is_empty() fallback=move || view! {
-                        <p class="empty">"No container matches this filter. "
-                            <button class="link" on:click=move |_| { text.set(String::new()); state.set(String::new()); }>"Clear the filter"</button>
-                        </p>
-                    }>
-                    <table class="list">
-                        <thead><tr><th>"Name"</th><th>"Image"</th><th>"State"</th><th>"Status"</th><th>"Ports"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
-                        <tbody>
-                            <For each=move || shown.get() key=|r| (r.id.clone(), r.status.clone()) let:row>
-                                {row_view(row, busy, act, removal)}
-                            </For>
-                        </tbody>
-                    </table>
-                    </Show>
-                }.into_any()
-            })}
-        </Transition>
+        {move || match phase.get() {
+            Phase::Loading => view! { <p class="loading">"Loading containers…"</p> }.into_any(),
+            Phase::Failed(err) => view! { <Problem err retry=reload/> }.into_any(),
+            Phase::Empty => view! {
+                <p class="empty">"No containers yet. Start one with "<code>"docker run"</code>" and it shows here."</p>
+            }.into_any(),
+            Phase::Listed => table().into_any(),
+        }}
         {move || removal.get().map(|r| view! { <RemoveDialog removal=r on_cancel=move || removal.set(None) on_confirm=confirm_remove/> })}
     }
 }
 
+/// One row. It reads its container from `by_id` through memos, so its
+/// cells change only when that container's data does, and its buttons only
+/// when its state does.
 fn row_view(
-    row: Row,
+    id: String,
+    by_id: Memo<HashMap<String, Row>>,
     busy: RwSignal<Vec<String>>,
-    act: impl Fn(&Row, ContainerAction) + Copy + 'static,
+    act: impl Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static,
     removal: RwSignal<Option<Removal>>,
 ) -> impl IntoView {
-    let id = row.id.clone();
-    let is_busy = Signal::derive(move || busy.with(|b| b.contains(&id)));
-    let buttons = ContainerAction::ALL
-        .into_iter()
-        .filter(|a| a.applies_to(row.state))
-        .map(|action| {
-            let row = row.clone();
-            view! {
-                <button data-action=action.verb() disabled=is_busy on:click=move |_| act(&row, action)>{action.verb()}</button>
-            }
-        })
-        .collect_view();
-    let to_remove = Removal {
-        id: row.id.clone(),
-        name: row.name.clone(),
-        running: matches!(
-            row.state,
-            State::RUNNING | State::RESTARTING | State::PAUSED
-        ),
+    let row = Memo::new({
+        let id = id.clone();
+        move |_| by_id.with(|m| m.get(&id).cloned())
+    });
+    let field =
+        move |f: fn(&Row) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let state = Memo::new(move |_| row.with(|r| r.as_ref().map_or(State::EMPTY, |r| r.state)));
+    let is_busy = Signal::derive({
+        let id = id.clone();
+        move || busy.with(|b| b.contains(&id))
+    });
+    let name = field(|r| r.name.clone());
+    let buttons = move || {
+        ContainerAction::ALL
+            .into_iter()
+            .filter(|a| a.applies_to(state.get()))
+            .map(|action| {
+                view! {
+                    <button data-action=action.verb() disabled=is_busy
+                        on:click=move |_| if let Some(r) = row.get_untracked() { act(r.id, r.name, action) }>
+                        {action.verb()}
+                    </button>
+                }
+            })
+            .collect_view()
     };
-    let state = row.state.to_string();
+    let ask_remove = move |_| {
+        if let Some(r) = row.get_untracked() {
+            let running = matches!(r.state, State::RUNNING | State::RESTARTING | State::PAUSED);
+            removal.set(Some(Removal {
+                id: r.id,
+                name: r.name,
+                running,
+            }));
+        }
+    };
     view! {
-        <tr data-container=row.name.clone() data-state=state.clone() aria-busy=move || is_busy.get().to_string()>
-            <td data-label="Name" class="name" title=row.id.clone()>{row.name.clone()}</td>
-            <td data-label="Image">{row.image}</td>
-            <td data-label="State"><span class=format!("state {state}")>{state.clone()}</span></td>
-            <td data-label="Status">{row.status}</td>
-            <td data-label="Ports">{row.ports}</td>
-            <td data-label="Created">{ago(row.created)}</td>
+        <tr data-container=name data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()>
+            <td data-label="Name" class="name" title=id>{name}</td>
+            <td data-label="Image">{field(|r| r.image.clone())}</td>
+            <td data-label="State"><span class=move || format!("state {}", state.get())>{move || state.get().to_string()}</span></td>
+            <td data-label="Status">{field(|r| r.status.clone())}</td>
+            <td data-label="Ports">{field(|r| r.ports.clone())}</td>
+            <td data-label="Created">{field(|r| ago(r.created))}</td>
             <td data-label="Actions"><div class="actions">
                 {buttons}
-                <button class="danger" data-action="remove" disabled=is_busy on:click=move |_| removal.set(Some(to_remove.clone()))>"remove"</button>
+                <button class="danger" data-action="remove" disabled=is_busy on:click=ask_remove>"remove"</button>
             </div></td>
         </tr>
     }
