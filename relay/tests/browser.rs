@@ -249,6 +249,20 @@ async fn the_filter_narrows_the_list() {
         .unwrap();
     b.gone(&row_z).await;
     b.css(&row_a).await;
+
+    // The state filter: alpha runs, zulu has exited.
+    // Cleared with the keyboard, as a person would (WebDriver's clear()
+    // sends no input event).
+    let backspaces = "\u{E003}".repeat("filter-alpha".len());
+    b.css("input[type=search]")
+        .await
+        .send_keys(&backspaces)
+        .await
+        .unwrap();
+    let exited = "select[aria-label='Filter by state'] option[value=exited]";
+    b.css(exited).await.click().await.unwrap();
+    b.gone(&row_a).await;
+    b.css(&format!("{row_z}[data-state=exited]")).await;
     b.end().await;
 }
 

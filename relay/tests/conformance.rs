@@ -73,6 +73,22 @@ fn run_interactive_tty_under_a_pseudo_terminal() {
     assert!(relayed.contains("got hello"), "{relayed:?}");
 }
 
+#[test]
+fn exec_interactive_tty_under_a_pseudo_terminal() {
+    let c = Container::run("exec-it", &[IMAGE, "sleep", "600"]);
+    let (direct, relayed) = both(|host| {
+        let cmd = format!(
+            "docker -H {host} exec -it {} sh -c 'read line; echo \"exec got $line\"'",
+            c.name
+        );
+        let out = docker_script(&cmd, b"typed\n");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    });
+    assert!(direct.contains("exec got typed"), "{direct:?}");
+    assert!(relayed.contains("exec got typed"), "{relayed:?}");
+}
+
 fn docker_script(cmd: &str, input: &[u8]) -> std::process::Output {
     use std::io::Write;
     let mut child = std::process::Command::new("script")

@@ -88,6 +88,46 @@ fn the_relay_recovers_when_the_engine_comes_back() {
     }
 }
 
+#[test]
+fn a_tcp_engine_works_like_a_unix_one() {
+    // The private engine listens on a unix socket only; socat puts it on
+    // TCP unchanged, the way `dockerd -H tcp://…` would serve it.
+    let port = free_port();
+    let mut socat = Command::new("socat")
+        .process_group(0)
+        .arg(format!("TCP-LISTEN:{port},fork,reuseaddr,bind=127.0.0.1"))
+        .arg(format!("UNIX-CONNECT:{}", engine_socket().display()))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("socat is installed");
+    wait_for("socat to listen", Duration::from_secs(5), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let relay = Relay::start_with(&format!("tcp://127.0.0.1:{port}"), &[]);
+    let out = docker_in(
+        &relay.host(),
+        &["run", "-i", "--rm", IMAGE, "sh", "-c", "cat; echo done"],
+        b"over tcp\n",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "over tcp\ndone\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let health = curl(Some(&relay), &[], "/_berth/health");
+    assert!(
+        text(&health.stdout).contains(r#""engine":"ok""#),
+        "{}",
+        text(&health.stdout)
+    );
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", socat.id())])
+        .status()
+        .unwrap();
+    socat.wait().unwrap();
+}
+
 /// A stand-in engine for what a real one can't be made to do: die after
 /// reading a request, before or in the middle of its answer.
 fn crashing_engine(dir: &std::path::Path, answer: &'static [u8]) -> String {
