@@ -102,6 +102,14 @@ impl Browser {
     }
 }
 
+/// A relay with the console in front of `engine`, and a browser on `page`.
+async fn open(engine: &str, page: &str) -> (Relay, Browser) {
+    let relay = Relay::start_with(engine, &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+    b.client.goto(&relay.url(page)).await.unwrap();
+    (relay, b)
+}
+
 /// A container that stops at once on SIGTERM (busybox sleep as PID 1
 /// would make `stop` wait its full timeout), once its trap is set.
 fn quick_stopping(prefix: &str) -> Container {
@@ -116,11 +124,8 @@ fn quick_stopping(prefix: &str) -> Container {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_lists_a_container_and_stop_stops_it() {
     let c = quick_stopping("browser-stop");
-    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
-    let b = Browser::start().await;
-
     // `/` lands on the console's dashboard, which knows the engine.
-    b.client.goto(&relay.url("/")).await.unwrap();
+    let (_relay, b) = open(&engine(), "/").await;
     let engine_fact = b.text_of("[data-fact=Engine] .value").await;
     assert!(engine_fact.starts_with("Docker "), "{engine_fact}");
     assert!(b
@@ -180,12 +185,7 @@ async fn remove_asks_first_and_engine_errors_are_shown_in_words() {
         &engine(),
         &["create", "--name", &broken, IMAGE, "/no/such/program"],
     );
-    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
-    let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
-        .await
-        .unwrap();
+    let (_relay, b) = open(&engine(), "/console/containers").await;
 
     // Remove: nothing happens until the dialog is confirmed.
     let row = format!("tr[data-container='{}']", doomed.name);
@@ -230,12 +230,7 @@ async fn remove_asks_first_and_engine_errors_are_shown_in_words() {
 async fn the_filter_narrows_the_list() {
     let a = Container::run("browser-filter-alpha", &[IMAGE, "sleep", "600"]);
     let z = Container::run("browser-filter-zulu", &[IMAGE, "true"]);
-    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
-    let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
-        .await
-        .unwrap();
+    let (_relay, b) = open(&engine(), "/console/containers").await;
     let (row_a, row_z) = (
         format!("tr[data-container='{}']", a.name),
         format!("tr[data-container='{}']", z.name),
@@ -270,12 +265,7 @@ async fn the_filter_narrows_the_list() {
 async fn an_unreachable_engine_is_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let engine = format!("unix://{}/docker.sock", dir.path().display());
-    let relay = Relay::start_with(&engine, &["--console-dir", &console_dir()]);
-    let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
-        .await
-        .unwrap();
+    let (_relay, b) = open(&engine, "/console/containers").await;
     let problem = b.text_of("[data-problem=unreachable]").await;
     assert!(
         problem.contains("Cannot reach the Docker engine"),

@@ -5,22 +5,22 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
+use crate::buffer::Pending;
+
 /// Feed it bytes with [`JsonLines::push`], take values with
 /// [`JsonLines::next_value`]. Lines end in `\n` or `\r\n`; blank lines are
 /// skipped. A line that is not a `T` yields an error and decoding goes on
 /// with the next line.
 #[derive(Debug)]
 pub struct JsonLines<T> {
-    buf: Vec<u8>,
-    start: usize,
+    pending: Pending,
     _values: PhantomData<fn() -> T>,
 }
 
 impl<T> Default for JsonLines<T> {
     fn default() -> Self {
         JsonLines {
-            buf: Vec::new(),
-            start: 0,
+            pending: Pending::default(),
             _values: PhantomData,
         }
     }
@@ -32,34 +32,29 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.start = 0;
-        }
-        self.buf.extend_from_slice(chunk);
+        self.pending.push(chunk);
     }
 
     pub fn next_value(&mut self) -> Option<Result<T, serde_json::Error>> {
         loop {
-            let rest = &self.buf[self.start..];
+            let rest = self.pending.unread();
             let end = rest.iter().position(|&b| b == b'\n')?;
             let line = rest[..end].trim_ascii();
-            self.start += end + 1;
-            if !line.is_empty() {
-                return Some(serde_json::from_slice(line));
+            let value = (!line.is_empty()).then(|| serde_json::from_slice(line));
+            self.pending.consume(end + 1);
+            if value.is_some() {
+                return value;
             }
         }
     }
 
     /// Call at the end of the stream: the last value if it had no newline.
     pub fn finish(&mut self) -> Option<Result<T, serde_json::Error>> {
-        let line = self.buf[self.start..].trim_ascii();
-        if line.is_empty() {
-            return None;
-        }
-        let value = serde_json::from_slice(line);
-        self.start = self.buf.len();
-        Some(value)
+        let rest = self.pending.unread();
+        let line = rest.trim_ascii();
+        let value = (!line.is_empty()).then(|| serde_json::from_slice(line));
+        self.pending.consume(rest.len());
+        value
     }
 }
 

@@ -5,6 +5,8 @@
 //! Each frame is an 8-byte header `[stream, 0, 0, 0, len as u32 big-endian]`
 //! followed by `len` bytes of payload.
 
+use crate::buffer::Pending;
+
 const HEADER: usize = 8;
 
 /// Which of the process's streams a frame carries.
@@ -33,8 +35,7 @@ pub enum MuxError {
 /// frames with [`MuxDecoder::next_frame`] until it returns `None`.
 #[derive(Debug, Default)]
 pub struct MuxDecoder {
-    buf: Vec<u8>,
-    start: usize,
+    pending: Pending,
     failed: bool,
 }
 
@@ -44,13 +45,7 @@ impl MuxDecoder {
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
-        // Drop consumed bytes before growing, so a long stream keeps at most
-        // one partial frame buffered.
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.start = 0;
-        }
-        self.buf.extend_from_slice(chunk);
+        self.pending.push(chunk);
     }
 
     /// The next whole frame, `None` when more bytes are needed. After an
@@ -59,7 +54,7 @@ impl MuxDecoder {
         if self.failed {
             return None;
         }
-        let rest = &self.buf[self.start..];
+        let rest = self.pending.unread();
         if rest.len() < HEADER {
             return None;
         }
@@ -78,13 +73,13 @@ impl MuxDecoder {
             return None;
         }
         let payload = rest[HEADER..HEADER + len].to_vec();
-        self.start += HEADER + len;
+        self.pending.consume(HEADER + len);
         Some(Ok(Frame { stream, payload }))
     }
 
     /// Call at the end of the stream: an error if it stopped inside a frame.
     pub fn finish(&self) -> Result<(), MuxError> {
-        match self.buf.len() - self.start {
+        match self.pending.unread().len() {
             0 => Ok(()),
             left => Err(MuxError::Truncated(left)),
         }
