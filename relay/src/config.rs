@@ -1,14 +1,12 @@
 //! Command line and environment. Every flag has a `BERTH_*` variable.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use axum::http::{header::HeaderName, HeaderValue};
 use clap::Parser;
-use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
 /// The headers a browser may read from engine answers: `/_ping`'s, and the
 /// one `docker cp` reads from archive requests.
@@ -33,8 +31,8 @@ const DEFAULT_ENGINE: &str = "unix:///var/run/docker.sock";
         The console is at http://127.0.0.1:2375/ (it redirects to /console/)."
 )]
 pub struct Config {
-    /// Address to listen on. Anything but loopback needs --insecure-no-auth
-    /// until authentication is configured.
+    /// Address to listen on. Anything but loopback needs a token (or
+    /// --insecure-no-auth).
     #[arg(long, env = "BERTH_LISTEN", default_value = "127.0.0.1:2375")]
     pub listen: SocketAddr,
 
@@ -45,13 +43,28 @@ pub struct Config {
 
     /// Browser origin allowed to call the API cross-origin, e.g.
     /// http://localhost:8080 (repeat, or comma-separate in the variable).
-    /// The relay's own origin is always allowed.
+    /// Pages the relay serves itself are always allowed.
     #[arg(
         long = "allow-origin",
         env = "BERTH_ALLOW_ORIGIN",
         value_delimiter = ','
     )]
     pub allow_origins: Vec<String>,
+
+    /// Host name the relay answers to besides IP addresses and localhost,
+    /// e.g. the name it is reached by on the network (repeatable). Other
+    /// names are refused, which defeats DNS rebinding.
+    #[arg(long = "allow-host", env = "BERTH_ALLOW_HOST", value_delimiter = ',')]
+    pub allow_hosts: Vec<String>,
+
+    /// File holding the token clients must send as `Authorization: Bearer`.
+    /// The token can also be given in the BERTH_TOKEN variable.
+    #[arg(long, env = "BERTH_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// The token itself, read from BERTH_TOKEN or --token-file.
+    #[arg(skip)]
+    pub token: Option<String>,
 
     /// Folder holding the built console (Trunk's dist/).
     #[arg(long, env = "BERTH_CONSOLE_DIR", default_value = default_console_dir())]
@@ -61,8 +74,8 @@ pub struct Config {
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 5)]
     pub shutdown_grace: u64,
 
-    /// Listen on a non-loopback address without authentication. Anyone who
-    /// can reach it is root on this host.
+    /// Listen on a non-loopback address without a token. Anyone who can
+    /// reach it is root on this host.
     #[arg(long, env = "BERTH_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
 
@@ -87,10 +100,26 @@ impl Config {
                 _ => DEFAULT_ENGINE.parse().expect("default engine parses"),
             });
         }
-        if !config.listen.ip().is_loopback() && !config.insecure_no_auth {
+        config.token = match (&config.token_file, std::env::var("BERTH_TOKEN")) {
+            (Some(path), _) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--token-file {}: {e}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, Ok(token)) if !token.trim().is_empty() => Some(token.trim().to_owned()),
+            _ => None,
+        };
+        if config.token.as_ref().is_some_and(|t| t.len() < 16) {
             anyhow::bail!(
-                "refusing to listen on {}: that exposes the Docker engine (root on this host) \
-                 without authentication; listen on 127.0.0.1, or pass --insecure-no-auth",
+                "the token is too short: use at least 16 characters (e.g. `openssl rand -hex 32`)"
+            );
+        }
+        if !config.listen.ip().is_loopback() && config.token.is_none() && !config.insecure_no_auth {
+            anyhow::bail!(
+                "refusing to listen on {} without a token: that would expose the Docker engine \
+                 (root on this host) to anyone who reaches it; give --token-file (or BERTH_TOKEN), \
+                 listen on 127.0.0.1, or pass --insecure-no-auth",
                 config.listen
             );
         }
@@ -112,39 +141,6 @@ impl Config {
 
     pub fn grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace)
-    }
-
-    /// Origins a browser page served by the relay itself has.
-    pub fn own_origins(&self) -> Vec<String> {
-        let port = self.listen.port();
-        let ip = self.listen.ip();
-        if ip.is_loopback() || ip.is_unspecified() {
-            vec![
-                format!("http://127.0.0.1:{port}"),
-                format!("http://localhost:{port}"),
-                format!("http://[::1]:{port}"),
-            ]
-        } else {
-            match ip {
-                IpAddr::V4(v4) => vec![format!("http://{v4}:{port}")],
-                IpAddr::V6(v6) => vec![format!("http://[{v6}]:{port}")],
-            }
-        }
-    }
-
-    /// CORS for the exact allowed origins; `Vary: Origin` is always sent.
-    pub fn cors(&self) -> CorsLayer {
-        let origins: Vec<HeaderValue> = self
-            .own_origins()
-            .iter()
-            .chain(&self.allow_origins)
-            .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
-            .collect();
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
-            .allow_methods(AllowMethods::mirror_request())
-            .allow_headers(AllowHeaders::mirror_request())
-            .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
     }
 }
 
@@ -227,15 +223,5 @@ mod tests {
         for s in ["unix:///run/d.sock", "tcp://h:1", "tcp://[::1]:2375"] {
             assert_eq!(s.parse::<EngineAddr>().unwrap().to_string(), s);
         }
-    }
-
-    #[test]
-    fn own_origins_follow_the_listen_address() {
-        let mut c = Config::for_engine(EngineAddr::Unix("/s".into()));
-        assert!(c
-            .own_origins()
-            .contains(&"http://localhost:2375".to_owned()));
-        c.listen = "192.0.2.7:9000".parse().unwrap();
-        assert_eq!(c.own_origins(), ["http://192.0.2.7:9000"]);
     }
 }

@@ -13,6 +13,8 @@ pub enum RelayError {
     Upstream { engine: String, reason: String },
     #[error("berth: {0}")]
     BadRequest(String),
+    #[error("berth: a token is required (Authorization: Bearer …); it is missing or wrong")]
+    Unauthorized,
 }
 
 impl RelayError {
@@ -20,6 +22,7 @@ impl RelayError {
         match self {
             RelayError::Unreachable { .. } | RelayError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             RelayError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            RelayError::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 }

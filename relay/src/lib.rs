@@ -5,6 +5,7 @@
 //! console, `/` a redirect to it; everything else goes to the engine
 //! byte for byte.
 
+pub mod access;
 pub mod config;
 pub mod console;
 pub mod engine;
@@ -15,12 +16,16 @@ pub mod proxy;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::header::{self, HeaderName};
+use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use access::Access;
 pub use config::Config;
 use engine::Engine;
 
@@ -28,12 +33,22 @@ use engine::Engine;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub access: Arc<Access>,
 }
 
 /// The whole relay as a router, apart from `main` so tests drive it directly.
+///
+/// Layers, outermost first: the request log; Host and Origin checks (before
+/// anything else can answer, CORS preflights included); CORS; the token.
 pub fn app(config: &Config) -> Router {
+    let access = Arc::new(Access::new(
+        config.allow_hosts.clone(),
+        config.allow_origins.clone(),
+        config.token.as_deref(),
+    ));
     let state = AppState {
         engine: Arc::new(Engine::new(config.engine())),
+        access: access.clone(),
     };
     Router::new()
         .route(
@@ -44,7 +59,15 @@ pub fn app(config: &Config) -> Router {
         .nest_service(console::PREFIX, console::service(&config.console_dir))
         .fallback(proxy::forward)
         .with_state(state)
-        .layer(config.cors())
+        .layer(middleware::from_fn_with_state(
+            access.clone(),
+            access::check_token,
+        ))
+        .layer(cors(access.clone()))
+        .layer(middleware::from_fn_with_state(
+            access,
+            access::check_host_and_origin,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -55,6 +78,24 @@ pub fn app(config: &Config) -> Router {
                         .latency_unit(tower_http::LatencyUnit::Micros),
                 ),
         )
+}
+
+/// CORS for exactly the origins the Origin check admits; `Vary: Origin` is
+/// always sent, and the engine's `/_ping` headers are readable.
+fn cors(access: Arc<Access>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
+            origin
+                .to_str()
+                .is_ok_and(|o| access.origin_allowed(o, host))
+        }))
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(config::EXPOSED_HEADERS.map(HeaderName::from_static))
 }
 
 /// How long shutdown waits for open streams before it closes them.
@@ -89,7 +130,10 @@ mod tests {
     }
 
     fn get(path: &str) -> Request<Body> {
-        Request::get(path).body(Body::empty()).unwrap()
+        Request::get(path)
+            .header(header::HOST, "127.0.0.1:2375")
+            .body(Body::empty())
+            .unwrap()
     }
 
     #[tokio::test]
@@ -154,6 +198,7 @@ mod tests {
             Request::builder()
                 .method("OPTIONS")
                 .uri("/containers/x/stop")
+                .header(header::HOST, "localhost:2375")
                 .header(header::ORIGIN, origin)
                 .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
                 .body(Body::empty())
@@ -171,6 +216,7 @@ mod tests {
         assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 
         let ping = Request::get("/_berth/config")
+            .header(header::HOST, "localhost:2375")
             .header(header::ORIGIN, "http://console.example:8080")
             .body(Body::empty())
             .unwrap();

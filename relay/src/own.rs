@@ -28,5 +28,6 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "engine": state.engine.addr.to_string(),
+        "auth": if state.access.requires_token() { "token" } else { "none" },
     }))
 }

@@ -94,7 +94,7 @@ fn refuses_a_public_address_without_authentication() {
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("refusing to listen on 0.0.0.0:0"),
+        text(&out.stderr).contains("refusing to listen on 0.0.0.0:0 without a token"),
         "{}",
         text(&out.stderr)
     );

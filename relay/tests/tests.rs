@@ -8,3 +8,4 @@ mod browser;
 mod conformance;
 mod faults;
 mod lifecycle;
+mod security;

@@ -1,0 +1,259 @@
+//! Who gets in: the checks every request passes before it can reach the
+//! engine. Host against DNS rebinding, Origin against cross-site requests
+//! (CSRF), then the token.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tracing::warn;
+
+use crate::error::RelayError;
+
+/// Failed token attempts allowed per client address in one window.
+const MAX_FAILURES: u32 = 10;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+pub struct Access {
+    /// Host names (besides IP literals and localhost) requests may carry.
+    hosts: Vec<String>,
+    /// Origins, besides the relay's own, whose pages may call it.
+    origins: Vec<String>,
+    /// SHA-256 of the token, when one is required.
+    token: Option<[u8; 32]>,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Access {
+    pub fn new(hosts: Vec<String>, origins: Vec<String>, token: Option<&str>) -> Access {
+        Access {
+            hosts: hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            origins: origins
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn requires_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// A Host header names this relay when it is an IP literal (a rebound
+    /// DNS name never is), localhost, or a configured name.
+    fn host_allowed(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        name.parse::<IpAddr>().is_ok()
+            || name == "localhost"
+            || name.ends_with(".localhost")
+            || self.hosts.contains(&name)
+    }
+
+    /// An Origin may call when it is configured, or is the page's own
+    /// origin: the same host and port as the (already checked) Host.
+    pub fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
+        let origin = origin.trim_end_matches('/');
+        if self.origins.iter().any(|o| o == origin) {
+            return true;
+        }
+        let Some(host) = host else { return false };
+        ["http://", "https://"]
+            .iter()
+            .filter_map(|scheme| origin.strip_prefix(scheme))
+            .any(|authority| authority.eq_ignore_ascii_case(host))
+    }
+
+    fn token_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = &self.token else {
+            return true;
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .trim();
+        // Comparing digests keeps the time independent of where (and at
+        // what length) a guess differs.
+        let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        bool::from(given.ct_eq(expected))
+    }
+
+    fn locked_out(&self, ip: IpAddr) -> bool {
+        let mut failures = self.failures.lock().expect("failures lock");
+        match failures.get(&ip) {
+            Some((_, since)) if since.elapsed() >= FAILURE_WINDOW => {
+                failures.remove(&ip);
+                false
+            }
+            Some((count, _)) => *count >= MAX_FAILURES,
+            None => false,
+        }
+    }
+
+    fn record_failure(&self, ip: IpAddr) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        failures.entry(ip).or_insert((0, Instant::now())).0 += 1;
+    }
+}
+
+/// `example.com:2375` → `example.com`; `[::1]:2375` → `::1`.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn refuse(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
+}
+
+/// Host and Origin, for every request (upgrades and the console included).
+pub async fn check_host_and_origin(
+    State(access): State<Arc<Access>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let Some(host) = host.filter(|h| access.host_allowed(h)) else {
+        warn!(host = ?req.headers().get(header::HOST), path = %req.uri().path(), "refused: Host not allowed");
+        return refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            "berth: this relay does not answer to that Host name (start it with --allow-host NAME to add one)".into(),
+        );
+    };
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| access.origin_allowed(o, Some(host)));
+        if !allowed {
+            warn!(origin = ?origin, path = %req.uri().path(), "refused: Origin not allowed");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "berth: pages from {} may not use this relay (start it with --allow-origin to allow one)",
+                    origin.to_str().unwrap_or("that origin")
+                ),
+            );
+        }
+    }
+    next.run(req).await
+}
+
+/// The token, for everything but the console's files and the relay's public
+/// endpoints (the console must load to ask for the token).
+pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: Next) -> Response {
+    if !access.requires_token() || is_public(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    if access.locked_out(ip) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("berth: too many wrong tokens from {ip}; try again in a minute"),
+        );
+    }
+    if access.token_ok(req.headers()) {
+        return next.run(req).await;
+    }
+    access.record_failure(ip);
+    warn!(client = %ip, path = %req.uri().path(), "refused: missing or wrong token");
+    let mut resp = RelayError::Unauthorized.into_response();
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"berth\""),
+    );
+    resp
+}
+
+fn is_public(path: &str) -> bool {
+    path == "/"
+        || path == crate::console::PREFIX
+        || path.starts_with(crate::console::PREFIX_SLASH)
+        || path == "/_berth/health"
+        || path == "/_berth/config"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        let a = Access::new(vec!["Berth.Example".into()], vec![], None);
+        for ok in [
+            "127.0.0.1:2375",
+            "localhost:2375",
+            "[::1]:2375",
+            "10.1.2.3",
+            "berth.example:80",
+            "x.localhost",
+        ] {
+            assert!(a.host_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:2375",
+            "127.0.0.1.nip.io:2375",
+            "",
+            "berth.example.evil.example",
+        ] {
+            assert!(!a.host_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let a = Access::new(vec![], vec!["http://console.example:8080/".into()], None);
+        assert!(a.origin_allowed("http://console.example:8080", None));
+        assert!(a.origin_allowed("http://127.0.0.1:2375", Some("127.0.0.1:2375")));
+        assert!(a.origin_allowed("https://localhost:2375", Some("localhost:2375")));
+        assert!(!a.origin_allowed("http://127.0.0.1:9999", Some("127.0.0.1:2375")));
+        assert!(!a.origin_allowed("http://evil.example", Some("127.0.0.1:2375")));
+        assert!(!a.origin_allowed("null", Some("127.0.0.1:2375")));
+    }
+
+    #[test]
+    fn tokens_and_lockout() {
+        let a = Access::new(vec![], vec![], Some("s3cret-token-of-some-length"));
+        let mut h = HeaderMap::new();
+        assert!(!a.token_ok(&h));
+        h.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+        assert!(!a.token_ok(&h));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer s3cret-token-of-some-length".parse().unwrap(),
+        );
+        assert!(a.token_ok(&h));
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        for _ in 0..MAX_FAILURES {
+            assert!(!a.locked_out(ip));
+            a.record_failure(ip);
+        }
+        assert!(a.locked_out(ip));
+        assert!(!a.locked_out([192, 0, 2, 2].into()));
+    }
+}
