@@ -10,11 +10,36 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+/// Where the tab keeps the relay's token: for this tab only, gone when it
+/// closes, never in a cookie.
+const TOKEN_KEY: &str = "berth.token";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// The token this tab signed in with, if any.
+pub fn token() -> Option<String> {
+    session_storage()?.get_item(TOKEN_KEY).ok()?
+}
+
+/// Keeps `token` for this tab (`None` signs out).
+pub fn set_token(token: Option<&str>) {
+    if let Some(storage) = session_storage() {
+        let _ = match token {
+            Some(t) => storage.set_item(TOKEN_KEY, t),
+            None => storage.remove_item(TOKEN_KEY),
+        };
+    }
+}
+
 /// Why a call failed, in words a person can act on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// Neither the relay nor the engine behind it answered.
     Unreachable(String),
+    /// The relay wants a token, or a different one.
+    Unauthorized(String),
     /// The engine (or the relay on its behalf) refused the call.
     Engine(EngineError),
     /// The answer was not what the API describes.
@@ -31,6 +56,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Unreachable(why) => write!(f, "The Docker engine is unreachable: {why}"),
+            ApiError::Unauthorized(why) => write!(f, "{why}"),
             ApiError::Engine(e) => write!(f, "{}", e.message),
             ApiError::Unexpected(why) => write!(f, "Unexpected answer from the engine: {why}"),
         }
@@ -53,6 +79,10 @@ async fn send(
             Method::Delete => gloo_net::http::Method::DELETE,
         })
         .abort_signal(signal);
+    let builder = match token() {
+        Some(t) => builder.header("Authorization", &format!("Bearer {t}")),
+        None => builder,
+    };
     let sent = match body {
         Some(json) => {
             builder
@@ -72,11 +102,12 @@ async fn send(
     let status = resp.status();
     let body = resp.binary().await.unwrap_or_default();
     let err = EngineError::from_response(status, &body);
-    // The relay answers 502 when it cannot reach the engine.
-    if status == 502 {
-        Err(ApiError::Unreachable(err.message))
-    } else {
-        Err(ApiError::Engine(err))
+    match status {
+        // The relay answers 502 when it cannot reach the engine, 401 and
+        // 429 about the token.
+        502 => Err(ApiError::Unreachable(err.message)),
+        401 | 429 => Err(ApiError::Unauthorized(err.message)),
+        _ => Err(ApiError::Engine(err)),
     }
 }
 

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <A href=href("/containers")>"Containers"</A>
                 </nav>
                 <EngineBadge/>
+                <SignOut/>
             </header>
             <NoticesView/>
             <main>
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/containers") view=Containers/>
                                 </Routes>
                             }.into_any(),
+                            Err(ApiError::Unauthorized(why)) => view! { <SignIn why/> }.into_any(),
                             Err(err) => view! {
                                 <Problem err retry=move || engine.api.refetch()/>
                             }.into_any(),
@@ -71,6 +73,50 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Asks for the relay's token. The relay's own message says why (none
+/// given yet, a wrong one, or too many wrong ones).
+#[component]
+fn SignIn(why: String) -> impl IntoView {
+    let engine = expect_context::<Engine>();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let tried = api::token().is_some();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(el) = input.get() {
+            let token = el.value();
+            // Emptied at once: a wrong token is not left in the field, and
+            // the next try starts clean.
+            el.set_value("");
+            api::set_token(Some(token.trim()).filter(|t| !t.is_empty()));
+            engine.api.refetch();
+        }
+    };
+    view! {
+        <form class="signin" on:submit=submit>
+            <h1>"Sign in to this relay"</h1>
+            <p>"This Berth relay needs its token. It is kept for this tab only."</p>
+            {tried.then(|| view! { <p class="warn" data-signin-error="">{why}</p> })}
+            <label for="token">"Token"</label>
+            <input id="token" name="token" type="password" autocomplete="current-password" required node_ref=input autofocus/>
+            <button type="submit">"Sign in"</button>
+        </form>
+    }
+}
+
+/// Forgets the token, shown while the tab has one.
+#[component]
+fn SignOut() -> impl IntoView {
+    let engine = expect_context::<Engine>();
+    move || {
+        engine.api.get();
+        api::token().is_some().then(|| {
+            view! {
+                <button class="ghost-text" on:click=move |_| { api::set_token(None); engine.api.refetch(); }>"Sign out"</button>
+            }
+        })
+    }
+}
+
 /// The negotiated API version, or that there is none.
 #[component]
 fn EngineBadge() -> impl IntoView {
@@ -78,6 +124,7 @@ fn EngineBadge() -> impl IntoView {
     move || {
         match engine.api.get() {
         Some(Ok(api)) => view! { <span class="badge ok" title="Engine API version in use">"API " {api.version.to_string()}</span> }.into_any(),
+        Some(Err(ApiError::Unauthorized(_))) => view! { <span class="badge">"signed out"</span> }.into_any(),
         Some(Err(_)) => view! { <span class="badge bad">"engine unreachable"</span> }.into_any(),
         None => view! { <span class="badge">"connecting…"</span> }.into_any(),
     }

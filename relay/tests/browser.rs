@@ -277,3 +277,108 @@ async fn an_unreachable_engine_is_said_so() {
     );
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_asks_for_the_token_and_forgets_it_on_sign_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "browser-token-0123456789";
+    let file = write_file(dir.path(), "token", token.as_bytes());
+    let relay = Relay::start_with(
+        &engine(),
+        &[
+            "--console-dir",
+            &console_dir(),
+            "--token-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    let b = Browser::start().await;
+    b.client.goto(&relay.url("/console/")).await.unwrap();
+
+    let sign_in = |t: &'static str| {
+        let b = &b;
+        async move {
+            let field = b.css("form.signin input[name=token]").await;
+            field.send_keys(t).await.unwrap();
+            b.css("form.signin button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+    sign_in("a-wrong-token-of-length").await;
+    let error = b.text_of("[data-signin-error]").await;
+    assert!(error.contains("token is required"), "{error}");
+
+    sign_in(token).await;
+    let engine_fact = b.text_of("[data-fact=Engine] .value").await;
+    assert!(engine_fact.starts_with("Docker "), "{engine_fact}");
+
+    b.css("header button.ghost-text")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("form.signin").await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_another_origin_cannot_kill_a_container() {
+    let victim = Container::run("csrf-victim", &[IMAGE, "sleep", "600"]);
+    let relay = Relay::start();
+    // The attacker's page, on another origin (another port is enough).
+    let site = tempfile::tempdir().unwrap();
+    let kill = relay.url(&format!("/containers/{}/kill", victim.name));
+    let page = format!(
+        r#"<!doctype html><title>waiting</title>
+        <iframe name="sink" style="display:none"></iframe>
+        <form id="f" method="POST" action="{kill}" target="sink"></form>
+        <script>
+          fetch("{kill}", {{ method: "POST", mode: "no-cors" }})
+            .catch(() => {{}})
+            .finally(() => {{ document.getElementById("f").submit(); document.title = "fired"; }});
+        </script>"#
+    );
+    write_file(site.path(), "attack.html", page.as_bytes());
+    let port = free_port();
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(site.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the attacker's server", WAIT, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+
+    let b = Browser::start().await;
+    b.client
+        .goto(&format!("http://127.0.0.1:{port}/attack.html"))
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    while b.client.title().await.unwrap() != "fired" {
+        assert!(start.elapsed() < WAIT, "the attack page never fired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(victim.state(), "running");
+    let log = relay.log();
+    assert!(
+        log.matches("Origin not allowed").count() >= 2,
+        "both the fetch and the form were refused: {log}"
+    );
+    b.end().await;
+    let _ = server.kill();
+    let _ = server.wait();
+}
