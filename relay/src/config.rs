@@ -66,6 +66,22 @@ pub struct Config {
     #[arg(skip)]
     pub token: Option<String>,
 
+    /// Which Engine calls pass: `full`, `read-only` (lists, inspect, logs,
+    /// stats, events; no changes, exec, attach, archive or export), or a
+    /// rules file (`allow|deny METHOD /path/*/pattern/**` lines, first
+    /// match wins, no match denies).
+    #[arg(long, env = "BERTH_POLICY", default_value = "full")]
+    pub policy: String,
+
+    /// Host folder bind mounts may come from when the create guard is on
+    /// (any policy but full); repeatable.
+    #[arg(long = "allow-bind", env = "BERTH_ALLOW_BIND", value_delimiter = ',')]
+    pub allow_binds: Vec<PathBuf>,
+
+    /// The policy, loaded from --policy.
+    #[arg(skip)]
+    pub rules: Option<berth_engine::Policy>,
+
     /// Folder holding the built console (Trunk's dist/).
     #[arg(long, env = "BERTH_CONSOLE_DIR", default_value = default_console_dir())]
     pub console_dir: PathBuf,
@@ -100,6 +116,19 @@ impl Config {
                 _ => DEFAULT_ENGINE.parse().expect("default engine parses"),
             });
         }
+        config.rules = Some(match config.policy.as_str() {
+            "full" => berth_engine::Policy::full(),
+            "read-only" => berth_engine::Policy::read_only(),
+            path => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--policy {path}: not full, read-only or a readable rules file: {e}"
+                    )
+                })?;
+                berth_engine::Policy::parse(path, &text)
+                    .map_err(|e| anyhow::anyhow!("--policy {path}: {e}"))?
+            }
+        });
         config.token = match (&config.token_file, std::env::var("BERTH_TOKEN")) {
             (Some(path), _) => Some(
                 std::fs::read_to_string(path)
@@ -137,6 +166,12 @@ impl Config {
         self.engine
             .clone()
             .unwrap_or_else(|| DEFAULT_ENGINE.parse().expect("default engine parses"))
+    }
+
+    pub fn rules(&self) -> berth_engine::Policy {
+        self.rules
+            .clone()
+            .unwrap_or_else(berth_engine::Policy::full)
     }
 
     pub fn grace(&self) -> Duration {

@@ -11,6 +11,7 @@ pub mod console;
 pub mod engine;
 pub mod error;
 pub mod own;
+pub mod policy;
 pub mod proxy;
 
 use std::sync::Arc;
@@ -34,21 +35,40 @@ use engine::Engine;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub access: Arc<Access>,
+    pub guard: Arc<policy::Guard>,
+}
+
+/// The relay's own paths (redirect, console, `/_berth`); everything else is
+/// the engine's.
+pub(crate) fn is_relay_path(path: &str) -> bool {
+    path == "/"
+        || path == console::PREFIX
+        || path.starts_with(console::PREFIX_SLASH)
+        || path == "/_berth"
+        || path.starts_with("/_berth/")
 }
 
 /// The whole relay as a router, apart from `main` so tests drive it directly.
 ///
 /// Layers, outermost first: the request log; Host and Origin checks (before
-/// anything else can answer, CORS preflights included); CORS; the token.
+/// anything else can answer, CORS preflights included); CORS; the token;
+/// the policy.
 pub fn app(config: &Config) -> Router {
     let access = Arc::new(Access::new(
         config.allow_hosts.clone(),
         config.allow_origins.clone(),
         config.token.as_deref(),
     ));
+    let rules = config.rules();
+    let guard = Arc::new(policy::Guard {
+        create_guard: rules != berth_engine::Policy::full(),
+        policy: rules,
+        allow_binds: config.allow_binds.clone(),
+    });
     let state = AppState {
         engine: Arc::new(Engine::new(config.engine())),
         access: access.clone(),
+        guard: guard.clone(),
     };
     Router::new()
         .route(
@@ -59,6 +79,7 @@ pub fn app(config: &Config) -> Router {
         .nest_service(console::PREFIX, console::service(&config.console_dir))
         .fallback(proxy::forward)
         .with_state(state)
+        .layer(middleware::from_fn_with_state(guard, policy::enforce))
         .layer(middleware::from_fn_with_state(
             access.clone(),
             access::check_token,

@@ -29,5 +29,7 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "engine": state.engine.addr.to_string(),
         "auth": if state.access.requires_token() { "token" } else { "none" },
+        "policy": { "name": state.guard.policy.name, "rules": state.guard.policy.to_text() },
+        "createGuard": state.guard.create_guard,
     }))
 }

@@ -8,4 +8,5 @@ mod browser;
 mod conformance;
 mod faults;
 mod lifecycle;
+mod policy;
 mod security;

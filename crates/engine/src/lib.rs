@@ -11,6 +11,7 @@ pub mod endpoints;
 pub mod error;
 pub mod jsonlines;
 pub mod mux;
+pub mod policy;
 pub mod version;
 
 /// Engine API models generated from the official Engine API specification.
@@ -20,4 +21,5 @@ pub use endpoints::{Api, ContainerAction, Endpoint, Method};
 pub use error::{error_message, EngineError};
 pub use jsonlines::JsonLines;
 pub use mux::{Frame, MuxDecoder, MuxError, StreamKind};
+pub use policy::{CanonicalPath, PathError, Policy};
 pub use version::{ApiVersion, VersionError};
