@@ -4,7 +4,7 @@
 use std::fmt;
 
 use berth_engine::endpoints::JsonStream;
-use berth_engine::{Api, ApiVersion, Endpoint, EngineError, JsonLines, Method};
+use berth_engine::{Api, ApiVersion, Endpoint, EngineError, JsonLines, Method, Policy};
 use gloo_net::http::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -109,6 +109,29 @@ async fn send(
         401 | 429 => Err(ApiError::Unauthorized(err.message)),
         _ => Err(ApiError::Engine(err)),
     }
+}
+
+/// What the relay says about itself (`/_berth/config`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RelayConfig {
+    policy: RelayPolicy,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RelayPolicy {
+    name: String,
+    rules: String,
+}
+
+/// The relay's policy, to offer only what it lets through. If it cannot be
+/// read, nothing is hidden: the relay still refuses, in words.
+pub async fn policy() -> Policy {
+    let read = async {
+        let resp = send(Method::Get, "/_berth/config", None, None).await.ok()?;
+        let config: RelayConfig = resp.json().await.ok()?;
+        Policy::parse(&config.policy.name, &config.policy.rules).ok()
+    };
+    read.await.unwrap_or_else(Policy::full)
 }
 
 /// Learns the engine's API version from `/_ping`.

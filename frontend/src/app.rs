@@ -1,6 +1,6 @@
 //! The shell: engine connection, navigation, notices, routes.
 
-use berth_engine::Api;
+use berth_engine::{Api, Policy};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
@@ -22,6 +22,8 @@ pub fn href(page: &str) -> String {
 #[derive(Clone, Copy)]
 pub struct Engine {
     pub api: LocalResource<Result<Api, ApiError>>,
+    /// What the relay lets through, to disable the rest.
+    pub policy: LocalResource<Policy>,
 }
 
 impl Engine {
@@ -35,6 +37,7 @@ impl Engine {
 pub fn App() -> impl IntoView {
     let engine = Engine {
         api: LocalResource::new(api::negotiate),
+        policy: LocalResource::new(api::policy),
     };
     provide_context(engine);
     provide_context(Notices::default());
@@ -123,7 +126,12 @@ fn EngineBadge() -> impl IntoView {
     let engine = expect_context::<Engine>();
     move || {
         match engine.api.get() {
-        Some(Ok(api)) => view! { <span class="badge ok" title="Engine API version in use">"API " {api.version.to_string()}</span> }.into_any(),
+        Some(Ok(api)) => view! {
+            {move || engine.policy.get().filter(|p| p.name != "full").map(|p| view! {
+                <span class="badge" data-policy=p.name.clone() title="The relay's policy: what it refuses is disabled here">{format!("policy: {}", p.name)}</span>
+            })}
+            <span class="badge ok" title="Engine API version in use">"API " {api.version.to_string()}</span>
+        }.into_any(),
         Some(Err(ApiError::Unauthorized(_))) => view! { <span class="badge">"signed out"</span> }.into_any(),
         Some(Err(_)) => view! { <span class="badge bad">"engine unreachable"</span> }.into_any(),
         None => view! { <span class="badge">"connecting…"</span> }.into_any(),

@@ -382,3 +382,26 @@ async fn a_page_of_another_origin_cannot_kill_a_container() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_disables_what_the_policy_denies_and_says_why() {
+    let c = Container::run("browser-ro", &[IMAGE, "sleep", "600"]);
+    let relay = Relay::start_with(
+        &engine(),
+        &["--console-dir", &console_dir(), "--policy", "read-only"],
+    );
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    b.css("[data-policy=read-only]").await;
+    let row = format!("tr[data-container='{}']", c.name);
+    for action in ["stop", "kill", "remove"] {
+        let button = b.css(&format!("{row} button[data-action={action}]")).await;
+        assert!(!button.is_enabled().await.unwrap(), "{action} is offered");
+        let why = button.attr("title").await.unwrap().unwrap_or_default();
+        assert!(why.contains("read-only policy"), "{action}: {why:?}");
+    }
+    b.end().await;
+}

@@ -267,6 +267,14 @@ impl Policy {
         }
     }
 
+    /// Whether the relay would let `endpoint` through, from its method and
+    /// path (the console asks before offering an action).
+    pub fn check_endpoint<T>(&self, endpoint: &crate::Endpoint<T>) -> Result<(), String> {
+        let path = endpoint.path.split('?').next().unwrap_or_default();
+        let path = CanonicalPath::parse(path).map_err(|e| e.to_string())?;
+        self.check(endpoint.method.as_str(), &path)
+    }
+
     /// The rules as text, as `parse` reads them.
     pub fn to_text(&self) -> String {
         self.rules.iter().map(|r| format!("{r}\n")).collect()
@@ -369,6 +377,21 @@ mod tests {
             why,
             "the read-only policy allows no rule for DELETE /containers/web"
         );
+    }
+
+    #[test]
+    fn endpoints_are_checked_by_their_method_and_path() {
+        let api = crate::Api::new(crate::ApiVersion::MIN);
+        let ro = Policy::read_only();
+        assert!(ro.check_endpoint(&api.containers(true)).is_ok());
+        let stop = ro.check_endpoint(&api.container_action("web", crate::ContainerAction::Stop));
+        assert_eq!(
+            stop.unwrap_err(),
+            "the read-only policy allows no rule for POST /containers/web/stop"
+        );
+        assert!(Policy::full()
+            .check_endpoint(&api.container_remove("web", true, true))
+            .is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use berth_engine::endpoints::EventsOptions;
 use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State, EventMessage};
-use berth_engine::{Api, ContainerAction, Endpoint};
+use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -210,7 +210,7 @@ pub fn Containers() -> impl IntoView {
                 <thead><tr><th>"Name"</th><th>"Image"</th><th>"State"</th><th>"Status"</th><th>"Ports"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
                 <tbody>
                     <For each=move || shown.get() key=|id| id.clone() let:id>
-                        {row_view(id, by_id, busy, act, removal)}
+                        {row_view(id, engine.policy, by_id, busy, act, removal)}
                     </For>
                 </tbody>
             </table>
@@ -244,6 +244,7 @@ pub fn Containers() -> impl IntoView {
 /// when its state does.
 fn row_view(
     id: String,
+    policy: LocalResource<berth_engine::Policy>,
     by_id: Memo<HashMap<String, Row>>,
     busy: RwSignal<Vec<String>>,
     act: impl Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static,
@@ -261,19 +262,37 @@ fn row_view(
         move || busy.with(|b| b.contains(&id))
     });
     let name = field(|r| r.name.clone());
-    let buttons = move || {
-        ContainerAction::ALL
-            .into_iter()
-            .filter(|a| a.applies_to(state.get()))
-            .map(|action| {
-                view! {
-                    <button data-action=action.verb() disabled=is_busy
-                        on:click=move |_| if let Some(r) = row.get_untracked() { act(r.id, r.name, action) }>
-                        {action.verb()}
-                    </button>
-                }
-            })
-            .collect_view()
+    // Why the relay would refuse a call, if it would: checked on the same
+    // endpoint the action sends.
+    let denied =
+        move |endpoint: Endpoint<()>| policy.get().and_then(|p| p.check_endpoint(&endpoint).err());
+    let buttons = {
+        let id = id.clone();
+        move || {
+            let catalogue = Api::new(ApiVersion::MIN);
+            ContainerAction::ALL
+                .into_iter()
+                .filter(|a| a.applies_to(state.get()))
+                .map(|action| {
+                    let why = denied(catalogue.container_action(&id, action));
+                    let blocked = why.is_some();
+                    view! {
+                        <button data-action=action.verb() title=why disabled=move || blocked || is_busy.get()
+                            on:click=move |_| if let Some(r) = row.get_untracked() { act(r.id, r.name, action) }>
+                            {action.verb()}
+                        </button>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let remove_denied = {
+        let id = id.clone();
+        move || denied(Api::new(ApiVersion::MIN).container_remove(&id, true, true))
+    };
+    let remove_blocked = {
+        let remove_denied = remove_denied.clone();
+        move || is_busy.get() || remove_denied().is_some()
     };
     let ask_remove = move |_| {
         if let Some(r) = row.get_untracked() {
@@ -295,7 +314,7 @@ fn row_view(
             <td data-label="Created">{field(|r| ago(r.created))}</td>
             <td data-label="Actions"><div class="actions">
                 {buttons}
-                <button class="danger" data-action="remove" disabled=is_busy on:click=ask_remove>"remove"</button>
+                <button class="danger" data-action="remove" title=remove_denied disabled=remove_blocked on:click=ask_remove>"remove"</button>
             </div></td>
         </tr>
     }
