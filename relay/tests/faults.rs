@@ -201,3 +201,72 @@ fn a_follow_stream_arrives_while_it_is_written() {
     );
     assert!(text(&out.stdout).contains("first"), "{:?}", out.stdout);
 }
+
+/// The status line the relay answers `request` with, sent raw.
+fn raw_status(relay: &Relay, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The relay may answer and close before reading it all.
+    let _ = tcp.write_all(request);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match tcp.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+    text(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn malformed_requests_get_a_clear_4xx_and_the_relay_serves_on() {
+    let relay = Relay::start();
+    let big_header = [
+        b"GET /_ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ".as_slice(),
+        &[b'a'; 1 << 20],
+        b"\r\n\r\n",
+    ]
+    .concat();
+    let many_headers = [
+        b"GET /_ping HTTP/1.1\r\nHost: 127.0.0.1\r\n".to_vec(),
+        (0..500)
+            .flat_map(|i| format!("X-{i}: y\r\n").into_bytes())
+            .collect(),
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    let long_path = [
+        b"GET /".as_slice(),
+        &[b'a'; 200_000],
+        b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    ]
+    .concat();
+    let cases: [(&[u8], &str); 6] = [
+        (b"GARBAGE\r\n\r\n", "400"),
+        (&big_header, "431"),
+        (&many_headers, "431"),
+        (&long_path, "414"),
+        (
+            b"GET /_ping HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+            "400",
+        ),
+        (
+            b"GET /v1.41/containers/%ZZ/json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            "400",
+        ),
+    ];
+    for (request, code) in cases {
+        let status = raw_status(&relay, request);
+        assert!(
+            status.starts_with(&format!("HTTP/1.1 {code}")),
+            "{:?}: {status}",
+            &text(request)[..40.min(request.len())]
+        );
+    }
+    assert_eq!(
+        raw_status(&relay, b"GET /_ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+}
