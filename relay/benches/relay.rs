@@ -22,6 +22,8 @@ mod util;
 use util::IMAGE;
 const CONTAINERS: usize = 100;
 const FOLLOWERS: usize = 200;
+const CLIENTS: usize = 1000;
+const STREAMS: usize = 500;
 const ROUNDS: usize = 10;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -70,7 +72,7 @@ impl Setup {
 async fn get(sender: &mut SendRequest<Empty<Bytes>>, path: &str) -> usize {
     sender.ready().await.unwrap();
     let req = hyper::Request::get(path)
-        .header("host", "bench")
+        .header("host", "127.0.0.1")
         .body(Empty::new())
         .unwrap();
     let resp = sender.send_request(req).await.unwrap();
@@ -372,7 +374,7 @@ async fn main() {
             let mut c = setup.connect(t).await;
             c.ready().await.unwrap();
             let req = hyper::Request::get(&follow)
-                .header("host", "bench")
+                .header("host", "127.0.0.1")
                 .body(Empty::new())
                 .unwrap();
             let resp = c.send_request(req).await.unwrap();
@@ -396,6 +398,95 @@ async fn main() {
         rss[0].0 as f64 / 1024.0,
         rss[0].1
     );
+
+    // Load: many clients at once, then many follow streams, through berth.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let (peak, pid) = (peak.clone(), berth.0.id());
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let start = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let port = setup.berth_port;
+            tokio::spawn(async move {
+                let tcp = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+                let (mut sender, conn) = http1::handshake(TokioIo::new(tcp)).await.ok()?;
+                tokio::spawn(conn);
+                let req = hyper::Request::get("/v1.41/containers/json?all=1")
+                    .header("host", "127.0.0.1")
+                    .body(Empty::<Bytes>::new())
+                    .ok()?;
+                let resp = sender.send_request(req).await.ok()?;
+                let ok = resp.status().is_success();
+                resp.into_body().collect().await.ok()?;
+                ok.then_some(())
+            })
+        })
+        .collect();
+    let mut failed = 0;
+    for c in clients {
+        if c.await.ok().flatten().is_none() {
+            failed += 1;
+        }
+    }
+    let took = start.elapsed();
+    let clients_peak = peak.swap(0, std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "{CLIENTS} concurrent clients on /containers/json?all=1: {failed} failed, all answered in {:.1} s, berth peak RSS {:.1} MiB",
+        took.as_secs_f64(),
+        clients_peak as f64 / 1024.0
+    );
+    verdicts.push((
+        format!("{CLIENTS} concurrent clients, no errors"),
+        failed == 0,
+    ));
+
+    let mut streams = Vec::new();
+    let mut stream_errors = 0;
+    for _ in 0..STREAMS {
+        let mut c = setup.connect(Target::Berth).await;
+        c.ready().await.unwrap();
+        let req = hyper::Request::get(&follow)
+            .header("host", "127.0.0.1")
+            .body(Empty::new())
+            .unwrap();
+        match c.send_request(req).await {
+            Ok(resp) if resp.status().is_success() => {
+                let mut body = resp.into_body();
+                match body.frame().await {
+                    Some(Ok(_)) => streams.push((c, body)),
+                    _ => stream_errors += 1,
+                }
+            }
+            _ => stream_errors += 1,
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Every stream still flowing: each gets the next tick.
+    for (_, body) in streams.iter_mut() {
+        match tokio::time::timeout(Duration::from_secs(5), body.frame()).await {
+            Ok(Some(Ok(_))) => {}
+            _ => stream_errors += 1,
+        }
+    }
+    let streams_peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+    sampler.abort();
+    println!(
+        "{STREAMS} concurrent follow streams: {stream_errors} failed, berth peak RSS {:.1} MiB",
+        streams_peak as f64 / 1024.0
+    );
+    verdicts.push((
+        format!("{STREAMS} concurrent follow streams, no errors"),
+        stream_errors == 0,
+    ));
+    drop(streams);
 
     println!("\nTargets:");
     for (what, ok) in &verdicts {

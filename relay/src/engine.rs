@@ -30,6 +30,9 @@ impl Engine {
     pub fn new(addr: EngineAddr) -> Engine {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
+            // Enough for a busy console and CLI; a burst of clients must not
+            // leave the engine holding hundreds of idle connections.
+            .pool_max_idle_per_host(32)
             .build(Connector { addr: addr.clone() });
         Engine { addr, client }
     }

@@ -17,6 +17,13 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    // Each client holds a connection and, while its call runs, one to the
+    // engine: a thousand clients need more descriptors than the usual soft
+    // limit of 1024.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!("open file limit {n}"),
+        Err(e) => warn!("could not raise the open file limit: {e}"),
+    }
     if !config.listen.ip().is_loopback() {
         warn!(
             "listening on {} without authentication: anyone who can reach it is root on this host",
