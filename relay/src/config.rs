@@ -78,6 +78,10 @@ pub struct Config {
     #[arg(long = "allow-bind", env = "BERTH_ALLOW_BIND", value_delimiter = ',')]
     pub allow_binds: Vec<PathBuf>,
 
+    /// TLS to a tcp:// engine, from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
+    #[arg(skip)]
+    pub engine_tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+
     /// The policy, loaded from --policy.
     #[arg(skip)]
     pub rules: Option<berth_engine::Policy>,
@@ -115,6 +119,16 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("DOCKER_HOST={host}: {e}"))?,
                 _ => DEFAULT_ENGINE.parse().expect("default engine parses"),
             });
+        }
+        let tls_verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty());
+        if tls_verify && matches!(config.engine, Some(EngineAddr::Tcp { .. })) {
+            let dir = crate::tls::docker_cert_path();
+            config.engine_tls = Some(crate::tls::engine_client(&dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "DOCKER_TLS_VERIFY is set, but the TLS files in {} fail: {e:#}",
+                    dir.display()
+                )
+            })?);
         }
         config.rules = Some(match config.policy.as_str() {
             "full" => berth_engine::Policy::full(),

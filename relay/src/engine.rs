@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -12,8 +13,10 @@ use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
+use tokio_rustls::TlsConnector;
 
 use crate::config::EngineAddr;
 
@@ -27,13 +30,18 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(addr: EngineAddr) -> Engine {
+    /// `tls`: the client configuration for a `tcp://` engine that wants
+    /// TLS (from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH).
+    pub fn new(addr: EngineAddr, tls: Option<Arc<rustls::ClientConfig>>) -> Engine {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             // Enough for a busy console and CLI; a burst of clients must not
             // leave the engine holding hundreds of idle connections.
             .pool_max_idle_per_host(32)
-            .build(Connector { addr: addr.clone() });
+            .build(Connector {
+                addr: addr.clone(),
+                tls: tls.map(TlsConnector::from),
+            });
         Engine { addr, client }
     }
 
@@ -51,6 +59,7 @@ impl Engine {
 #[derive(Clone)]
 pub struct Connector {
     addr: EngineAddr,
+    tls: Option<TlsConnector>,
 }
 
 impl tower::Service<Uri> for Connector {
@@ -64,6 +73,7 @@ impl tower::Service<Uri> for Connector {
 
     fn call(&mut self, _: Uri) -> Self::Future {
         let addr = self.addr.clone();
+        let tls = self.tls.clone();
         Box::pin(async move {
             let connect = async {
                 Ok::<_, io::Error>(match &addr {
@@ -72,7 +82,14 @@ impl tower::Service<Uri> for Connector {
                         let tcp = TcpStream::connect((host.as_str(), *port)).await?;
                         // Small request/answer pairs must not wait on Nagle.
                         tcp.set_nodelay(true)?;
-                        EngineStream::Tcp(tcp)
+                        match &tls {
+                            None => EngineStream::Tcp(tcp),
+                            Some(tls) => {
+                                let name = ServerName::try_from(host.clone())
+                                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                                EngineStream::Tls(Box::new(tls.connect(name, tcp).await?))
+                            }
+                        }
                     }
                 })
             };
@@ -88,6 +105,7 @@ impl tower::Service<Uri> for Connector {
 pub enum EngineStream {
     Unix(UnixStream),
     Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Connection for EngineStream {
@@ -101,6 +119,7 @@ macro_rules! delegate {
         match $self.get_mut() {
             EngineStream::Unix($s) => $e,
             EngineStream::Tcp($s) => $e,
+            EngineStream::Tls($s) => $e,
         }
     };
 }
@@ -136,6 +155,7 @@ impl AsyncWrite for EngineStream {
         match self {
             EngineStream::Unix(s) => s.is_write_vectored(),
             EngineStream::Tcp(s) => s.is_write_vectored(),
+            EngineStream::Tls(s) => s.is_write_vectored(),
         }
     }
 

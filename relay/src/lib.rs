@@ -13,6 +13,7 @@ pub mod error;
 pub mod own;
 pub mod policy;
 pub mod proxy;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +67,7 @@ pub fn app(config: &Config) -> Router {
         allow_binds: config.allow_binds.clone(),
     });
     let state = AppState {
-        engine: Arc::new(Engine::new(config.engine())),
+        engine: Arc::new(Engine::new(config.engine(), config.engine_tls.clone())),
         access: access.clone(),
         guard: guard.clone(),
     };

@@ -10,3 +10,4 @@ mod faults;
 mod lifecycle;
 mod policy;
 mod security;
+mod tls;

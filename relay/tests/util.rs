@@ -202,11 +202,20 @@ impl Relay {
     }
 
     pub fn start_with(engine: &str, args: &[&str]) -> Relay {
+        let mut all = vec!["--engine", engine];
+        all.extend_from_slice(args);
+        Relay::spawn(&all, &[])
+    }
+
+    /// A relay with exactly these arguments (besides --listen) and
+    /// environment variables.
+    pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Relay {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", engine])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(args)
+            .envs(envs.iter().copied())
             .env_remove("BERTH_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
