@@ -78,6 +78,23 @@ pub struct Config {
     #[arg(long = "allow-bind", env = "BERTH_ALLOW_BIND", value_delimiter = ',')]
     pub allow_binds: Vec<PathBuf>,
 
+    /// Serve HTTPS with this certificate (PEM, chain first); needs --tls-key.
+    #[arg(long, env = "BERTH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "BERTH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// With HTTPS, require client certificates signed by this CA (PEM). It
+    /// counts as authentication, like a token.
+    #[arg(long, env = "BERTH_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// The relay's HTTPS configuration, from --tls-cert/--tls-key.
+    #[arg(skip)]
+    pub server_tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+
     /// TLS to a tcp:// engine, from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
     #[arg(skip)]
     pub engine_tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -158,10 +175,17 @@ impl Config {
                 "the token is too short: use at least 16 characters (e.g. `openssl rand -hex 32`)"
             );
         }
-        if !config.listen.ip().is_loopback() && config.token.is_none() && !config.insecure_no_auth {
+        if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
+            config.server_tls = Some(
+                crate::tls::server(cert, key, config.tls_client_ca.as_deref())
+                    .map_err(|e| anyhow::anyhow!("serving HTTPS: {e:#}"))?,
+            );
+        }
+        if !config.listen.ip().is_loopback() && !config.authenticates() && !config.insecure_no_auth
+        {
             anyhow::bail!(
                 "refusing to listen on {} without a token: that would expose the Docker engine \
-                 (root on this host) to anyone who reaches it; give --token-file (or BERTH_TOKEN), \
+                 (root on this host) to anyone who reaches it; give --token-file (or BERTH_TOKEN) or --tls-client-ca, \
                  listen on 127.0.0.1, or pass --insecure-no-auth",
                 config.listen
             );
@@ -180,6 +204,11 @@ impl Config {
         self.engine
             .clone()
             .unwrap_or_else(|| DEFAULT_ENGINE.parse().expect("default engine parses"))
+    }
+
+    /// Whether clients must prove who they are (token or client certificate).
+    pub fn authenticates(&self) -> bool {
+        self.token.is_some() || (self.server_tls.is_some() && self.tls_client_ca.is_some())
     }
 
     pub fn rules(&self) -> berth_engine::Policy {

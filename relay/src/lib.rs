@@ -13,6 +13,7 @@ pub mod error;
 pub mod own;
 pub mod policy;
 pub mod proxy;
+pub mod serve;
 pub mod tls;
 
 use std::sync::Arc;

@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         Ok(n) => tracing::debug!("open file limit {n}"),
         Err(e) => warn!("could not raise the open file limit: {e}"),
     }
-    if !config.listen.ip().is_loopback() {
+    if !config.listen.ip().is_loopback() && !config.authenticates() {
         warn!(
             "listening on {} without authentication: anyone who can reach it is root on this host",
             config.listen
@@ -33,27 +33,43 @@ async fn main() -> anyhow::Result<()> {
 
     let listener = TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?
-        .tap_io(|tcp| {
-            // Nagle would hold back the small answers the API is made of.
-            let _ = tcp.set_nodelay(true);
-        });
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let scheme = if config.server_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     info!(
         listen = %config.listen,
         engine = %config.engine(),
-        console = %format!("http://{}/", config.listen),
+        console = %format!("{scheme}://{}/", config.listen),
         "berth ready"
     );
 
     let stop = Arc::new(Notify::new());
-    let server = axum::serve(
-        listener,
-        app(&config).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown({
+    let stopped = {
         let stop = stop.clone();
         async move { stop.notified().await }
-    });
+    };
+    let server = async {
+        match config.server_tls.clone() {
+            Some(tls) => {
+                berth::serve::https(listener, app(&config), tls, stopped).await;
+                Ok(())
+            }
+            // Nagle would hold back the small answers the API is made of.
+            None => {
+                axum::serve(
+                    listener.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    }),
+                    app(&config).into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stopped)
+                .await
+            }
+        }
+    };
     let grace = config.grace();
     let deadline = async {
         shutdown_signal().await;

@@ -51,3 +51,35 @@ pub fn engine_client(dir: &Path) -> anyhow::Result<Arc<ClientConfig>> {
         .context("cert.pem and key.pem do not make a client identity")?;
     Ok(Arc::new(config))
 }
+
+/// The relay's own HTTPS: `cert` (chain) and `key`; with `client_ca`, only
+/// clients presenting a certificate it signed get in.
+pub fn server(
+    cert: &Path,
+    key_file: &Path,
+    client_ca: Option<&Path>,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            for c in certs(ca)? {
+                roots.add(c).context("adding the client CA")?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .context("the client CA")?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(certs(cert)?, key(key_file)?)
+        .context("--tls-cert and --tls-key do not make a server identity")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}

@@ -162,3 +162,96 @@ fn a_tls_engine_through_docker_tls_verify_and_cert_path() {
     assert!(body.ends_with("\n502"), "{body}");
     assert!(body.contains("certificate"), "{body}");
 }
+
+/// The docker CLI as it talks to a TLS daemon: DOCKER_TLS_VERIFY and the
+/// files in DOCKER_CERT_PATH.
+fn docker_tls(port: u16, pki: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new("docker")
+        .args(["-H", &format!("tcp://127.0.0.1:{port}")])
+        .args(args)
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", pki)
+        .env_remove("DOCKER_HOST")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_relay_serves_https_and_can_require_client_certificates() {
+    let pki = tempfile::tempdir().unwrap();
+    make_pki(pki.path());
+    let file = |name: &str| pki.path().join(name).to_string_lossy().into_owned();
+    let (cert, key, ca) = (
+        file("server-cert.pem"),
+        file("server-key.pem"),
+        file("ca.pem"),
+    );
+    let c = Container::run("https", &[IMAGE, "sleep", "600"]);
+
+    let relay = Relay::start_with(&engine(), &["--tls-cert", &cert, "--tls-key", &key]);
+    let ping = Command::new("curl")
+        .args(["-sS", "--cacert", &ca])
+        .arg(format!("https://127.0.0.1:{}/_ping", relay.port))
+        .output()
+        .unwrap();
+    assert_eq!(text(&ping.stdout), "OK", "{}", text(&ping.stderr));
+    // The stock CLI over TLS, hijacked exec and half-close included.
+    let exec = docker_tls(
+        relay.port,
+        pki.path(),
+        &["exec", "-i", &c.name, "sh", "-c", "cat; sleep 1; echo done"],
+        b"x\n",
+    );
+    assert_eq!(text(&exec.stdout), "x\ndone\n", "{}", text(&exec.stderr));
+    assert!(relay.log().contains("https://"), "{}", relay.log());
+
+    // Requiring client certificates: that is authentication enough to
+    // listen beyond loopback, and a client without one is turned away.
+    let port = free_port();
+    let mut strict = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "--listen",
+            &format!("0.0.0.0:{port}"),
+            "--engine",
+            &engine(),
+        ])
+        .args([
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--tls-client-ca",
+            &ca,
+        ])
+        .env_remove("BERTH_TOKEN")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the strict relay", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let anonymous = Command::new("curl")
+        .args(["-sS", "--cacert", &ca])
+        .arg(format!("https://127.0.0.1:{port}/_ping"))
+        .output()
+        .unwrap();
+    assert!(
+        !anonymous.status.success(),
+        "served without a client certificate"
+    );
+    let with_cert = docker_tls(port, pki.path(), &["version", "-f", "{{.Server.Os}}"], b"");
+    assert_eq!(
+        text(&with_cert.stdout),
+        "linux\n",
+        "{}",
+        text(&with_cert.stderr)
+    );
+    strict.kill().unwrap();
+    strict.wait().unwrap();
+}
