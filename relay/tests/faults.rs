@@ -270,3 +270,61 @@ fn malformed_requests_get_a_clear_4xx_and_the_relay_serves_on() {
         "HTTP/1.1 200 OK"
     );
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn slow_and_vanishing_clients_hold_no_memory_or_connections() {
+    use std::io::Write;
+    let c = Container::run(
+        "slow",
+        &[IMAGE, "sh", "-c", "yes 0123456789abcdef | head -n 300000"],
+    );
+    docker_ok(&engine(), &["wait", &c.name]);
+    let relay = Relay::start();
+    let pid = relay.child.id();
+    assert_eq!(text(&curl(Some(&relay), &[], "/_ping").stdout), "OK");
+    let (rss_before, fds_before) = (rss_kib(pid), open_fds(pid));
+
+    // 30 clients ask for a 6 MB log and never read it: backpressure must
+    // leave it in the engine, not in the relay (buffering would be 180 MB).
+    let request = format!(
+        "GET /v1.41/containers/{}/logs?stdout=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        c.name
+    );
+    let clients: Vec<std::net::TcpStream> = (0..30)
+        .map(|_| {
+            let mut tcp = std::net::TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+            tcp.write_all(request.as_bytes()).unwrap();
+            tcp
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let grown = rss_kib(pid).saturating_sub(rss_before);
+    assert!(
+        grown < 40 * 1024,
+        "RSS grew by {grown} KiB with 30 stalled readers"
+    );
+
+    // They vanish: their connections, and the engine's behind them, close.
+    drop(clients);
+    wait_for(
+        "the relay to let go of the connections",
+        Duration::from_secs(10),
+        || open_fds(pid) <= fds_before + 2,
+    );
+    assert_eq!(text(&curl(Some(&relay), &[], "/_ping").stdout), "OK");
+}
