@@ -176,14 +176,17 @@ pub async fn act(endpoint: Endpoint<()>) -> Result<(), ApiError> {
     .map(drop)
 }
 
-/// Reads a JSON-lines stream as it arrives, handing each value to `each`,
-/// until the stream ends, fails, or `signal` aborts it.
+/// Reads a JSON-lines stream as it arrives: `opened` once the engine has
+/// answered, then `each` value, until the stream ends, fails, or `signal`
+/// aborts it.
 pub async fn stream<T: DeserializeOwned>(
     endpoint: Endpoint<JsonStream<T>>,
     signal: &web_sys::AbortSignal,
+    opened: impl FnOnce(),
     mut each: impl FnMut(T),
 ) -> Result<(), ApiError> {
     let resp = send(endpoint.method, &endpoint.path, None, Some(signal)).await?;
+    opened();
     let body = resp
         .body()
         .ok_or_else(|| ApiError::Unexpected("a stream without a body".into()))?;

@@ -405,3 +405,57 @@ async fn the_console_disables_what_the_policy_denies_and_says_why() {
     }
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_relay() {
+    let (mut private, host) = PrivateEngine::unix();
+    crate::util::ensure_image(&host);
+    let ticker = "trap 'exit 0' TERM; while true; do echo tick; sleep 1; done";
+    let id = docker_ok(&host, &["run", "-d", IMAGE, "sh", "-c", ticker])
+        .trim()
+        .to_owned();
+    let relay = Relay::start_with(&host, &["--console-dir", &console_dir()]);
+    let follow = |path: String| {
+        Command::new("curl")
+            .args(["-sS", "-N", &relay.url(&path)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut streams = [
+        follow("/events".into()),
+        follow(format!("/v1.41/containers/{id}/logs?follow=1&stdout=1")),
+    ];
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    b.css("tr[data-state=running]").await;
+
+    private.stop();
+    for s in streams.iter_mut() {
+        wait_for("the stream to end", WAIT, || {
+            s.try_wait().unwrap().is_some()
+        });
+    }
+    let ping = curl(Some(&relay), &["-w", "\n%{http_code}"], "/_ping");
+    assert!(
+        text(&ping.stdout).ends_with("\n502"),
+        "{}",
+        text(&ping.stdout)
+    );
+    b.css("[data-problem=reconnecting]").await;
+
+    private.start_again();
+    let ping = curl(Some(&relay), &[], "/_ping");
+    assert_eq!(text(&ping.stdout), "OK");
+    // The console reconnects by itself and is live again: something made
+    // now shows up without a reload.
+    let name = unique("after-restart");
+    docker_ok(&host, &["create", "--name", &name, IMAGE, "true"]);
+    b.css(&format!("tr[data-container='{name}']")).await;
+    b.gone("[data-problem=reconnecting]").await;
+    b.end().await;
+}

@@ -2,7 +2,7 @@
 //! certificates made here.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rcgen::{
@@ -52,89 +52,31 @@ fn make_pki(dir: &Path) {
     }
 }
 
-/// A second private dockerd that only speaks TLS with client certificates.
-struct TlsEngine {
-    child: Child,
-    port: u16,
-    _root: tempfile::TempDir,
-}
-
-impl TlsEngine {
-    fn start(pki: &Path) -> TlsEngine {
-        let root = tempfile::Builder::new()
-            .prefix("berth-tls")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let port = free_port();
-        let at = |p: &str| root.path().join(p);
-        let log = std::fs::File::create(at("dockerd.log")).unwrap();
-        let child = Command::new("dockerd")
-            .arg("--tlsverify")
-            .arg("--tlscacert")
-            .arg(pki.join("ca.pem"))
-            .arg("--tlscert")
-            .arg(pki.join("server-cert.pem"))
-            .arg("--tlskey")
-            .arg(pki.join("server-key.pem"))
-            .arg("-H")
-            .arg(format!("tcp://127.0.0.1:{port}"))
-            .arg("--data-root")
-            .arg(at("data"))
-            .arg("--exec-root")
-            .arg(at("exec"))
-            .arg("--pidfile")
-            .arg(at("dockerd.pid"))
-            .args([
-                "--storage-driver",
-                "vfs",
-                "--bridge",
-                "none",
-                "--iptables=false",
-            ])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("dockerd");
-        let engine = TlsEngine {
-            child,
-            port,
-            _root: root,
-        };
-        let cli = |args: &[&str]| {
-            Command::new("docker")
-                .args(["-H", &format!("tcp://127.0.0.1:{port}")])
-                .args(args)
-                .env("DOCKER_TLS_VERIFY", "1")
-                .env("DOCKER_CERT_PATH", pki)
-                .output()
-                .unwrap()
-        };
-        wait_for("the TLS dockerd", Duration::from_secs(60), || {
-            cli(&["version"]).status.success()
-        });
-        engine
-    }
-}
-
-impl Drop for TlsEngine {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = wait_until(Duration::from_secs(20), || {
-            self.child.try_wait().ok().flatten().is_some()
-        });
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_tls_engine_through_docker_tls_verify_and_cert_path() {
     let pki = tempfile::tempdir().unwrap();
     make_pki(pki.path());
-    let engine = TlsEngine::start(pki.path());
-    let docker_host = format!("tcp://127.0.0.1:{}", engine.port);
+    let port = free_port();
+    let tls = [
+        "--tlsverify".to_owned(),
+        format!("--tlscacert={}", pki.path().join("ca.pem").display()),
+        format!("--tlscert={}", pki.path().join("server-cert.pem").display()),
+        format!("--tlskey={}", pki.path().join("server-key.pem").display()),
+        format!("-H=tcp://127.0.0.1:{port}"),
+    ];
+    let cert_path = pki.path().to_owned();
+    let _engine = PrivateEngine::start(&tls, move |args| {
+        Command::new("docker")
+            .args(["-H", &format!("tcp://127.0.0.1:{port}")])
+            .args(args)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", &cert_path)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    });
+    let docker_host = format!("tcp://127.0.0.1:{port}");
     // Configured the way the docker CLI is, and nothing else.
     let relay_trusting = |cert_dir: &Path| {
         let cert_dir = cert_dir.to_string_lossy().into_owned();

@@ -275,3 +275,103 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
+
+/// A private dockerd of a test's own, for what must not disturb the shared
+/// test engine (restarts, TLS). Stopped when dropped; `stop` and `start`
+/// again keep its data.
+pub struct PrivateEngine {
+    child: Option<Child>,
+    args: Vec<String>,
+    root: tempfile::TempDir,
+    ready: Box<dyn Fn(&[&str]) -> bool>,
+}
+
+impl PrivateEngine {
+    /// Starts dockerd with `args` (its -H and TLS flags) besides its own
+    /// folders; `ready` runs a docker command against it.
+    pub fn start(args: &[String], ready: impl Fn(&[&str]) -> bool + 'static) -> PrivateEngine {
+        let root = tempfile::Builder::new()
+            .prefix("berth-engine")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut engine = PrivateEngine {
+            child: None,
+            args: args.to_vec(),
+            root,
+            ready: Box::new(ready),
+        };
+        engine.start_again();
+        engine
+    }
+
+    /// One on its own unix socket: `(engine, "unix:///…/docker.sock")`.
+    pub fn unix() -> (PrivateEngine, String) {
+        let root = tempfile::Builder::new()
+            .prefix("berth-engine")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let host = format!("unix://{}/docker.sock", root.path().display());
+        let probe = host.clone();
+        let mut engine = PrivateEngine {
+            child: None,
+            args: vec![format!("-H={host}")],
+            root,
+            ready: Box::new(move |args| docker(&probe, args).status.success()),
+        };
+        engine.start_again();
+        (engine, host)
+    }
+
+    pub fn start_again(&mut self) {
+        let at = |p: &str| self.root.path().join(p);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(at("dockerd.log"))
+            .unwrap();
+        let child = Command::new("dockerd")
+            .args(&self.args)
+            .arg("--data-root")
+            .arg(at("data"))
+            .arg("--exec-root")
+            .arg(at("exec"))
+            .arg("--pidfile")
+            .arg(at("dockerd.pid"))
+            .args([
+                "--storage-driver",
+                "vfs",
+                "--bridge",
+                "none",
+                "--iptables=false",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("dockerd");
+        self.child = Some(child);
+        assert!(
+            wait_until(Duration::from_secs(60), || (self.ready)(&["version"])),
+            "the private dockerd did not start: {}",
+            std::fs::read_to_string(at("dockerd.log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops dockerd the way a service manager would (SIGTERM, then wait).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            if !wait_until(Duration::from_secs(20), || {
+                child.try_wait().ok().flatten().is_some()
+            }) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -121,7 +121,7 @@ pub fn Containers() -> impl IntoView {
         });
     };
     reload();
-    follow_events(engine, reload);
+    let live = follow_events(engine, reload);
 
     let phase = Memo::new(move |_| match &*rows.read() {
         None => Phase::Loading,
@@ -227,6 +227,11 @@ pub fn Containers() -> impl IntoView {
                 {STATES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
             </select>
         </div>
+        <Show when=move || !live.get()>
+            <p class="banner" data-problem="reconnecting" role="status">
+                "Lost the live connection to the engine; reconnecting… The list may be out of date."
+            </p>
+        </Show>
         {move || match phase.get() {
             Phase::Loading => view! { <p class="loading">"Loading containers…"</p> }.into_any(),
             Phase::Failed(err) => view! { <Problem err retry=reload/> }.into_any(),
@@ -352,10 +357,14 @@ fn RemoveDialog(
 }
 
 /// Calls `changed` (coalesced) whenever the engine reports a container
-/// event, for as long as the page is open; reconnects if the stream drops.
-fn follow_events(engine: Engine, changed: impl Fn() + Clone + 'static) {
+/// event, for as long as the page is open. When the stream drops (the
+/// engine restarting, say) it reconnects with backoff, and calls `changed`
+/// once back, for what happened meanwhile. The signal says whether the
+/// stream is live.
+fn follow_events(engine: Engine, changed: impl Fn() + Clone + 'static) -> RwSignal<bool> {
+    let live = RwSignal::new(true);
     let Ok(controller) = web_sys::AbortController::new() else {
-        return;
+        return live;
     };
     let signal = controller.signal();
     on_cleanup({
@@ -373,33 +382,48 @@ fn follow_events(engine: Engine, changed: impl Fn() + Clone + 'static) {
                     ..Default::default()
                 };
                 let pending = std::rc::Rc::new(std::cell::Cell::new(false));
-                let changed = changed.clone();
-                let result = api::stream(api.events(&opts), &signal, move |_: EventMessage| {
-                    // A burst of events (create, start, …) makes one reload.
-                    if !pending.replace(true) {
-                        let pending = pending.clone();
-                        let changed = changed.clone();
-                        set_timeout(
-                            move || {
-                                pending.set(false);
-                                changed();
-                            },
-                            std::time::Duration::from_millis(150),
-                        );
+                let on_event = {
+                    let changed = changed.clone();
+                    move |_: EventMessage| {
+                        // A burst of events (create, start, …) makes one reload.
+                        if !pending.replace(true) {
+                            let pending = pending.clone();
+                            let changed = changed.clone();
+                            set_timeout(
+                                move || {
+                                    pending.set(false);
+                                    changed();
+                                },
+                                std::time::Duration::from_millis(150),
+                            );
+                        }
                     }
-                })
-                .await;
-                if result.is_ok() {
+                };
+                let opened = {
+                    let changed = changed.clone();
+                    move || {
+                        if !live.get_untracked() {
+                            live.set(true);
+                            changed();
+                        }
+                    }
+                };
+                if api::stream(api.events(&opts), &signal, opened, on_event)
+                    .await
+                    .is_ok()
+                {
                     delay = 500;
                 }
             }
             if signal.aborted() {
                 break;
             }
+            live.set(false);
             sleep(delay).await;
-            delay = (delay * 2).min(10_000);
+            delay = (delay * 2).min(5_000);
         }
     });
+    live
 }
 
 async fn sleep(ms: i32) {
