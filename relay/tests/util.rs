@@ -283,8 +283,11 @@ pub struct PrivateEngine {
     child: Option<Child>,
     args: Vec<String>,
     root: tempfile::TempDir,
-    ready: Box<dyn Fn(&[&str]) -> bool>,
+    ready: Probe,
 }
+
+/// Runs a docker command against a private engine; whether it succeeded.
+type Probe = Box<dyn Fn(&[&str]) -> bool>;
 
 impl PrivateEngine {
     /// Starts dockerd with `args` (its -H and TLS flags) besides its own
