@@ -181,3 +181,31 @@ fn every_change_is_audited() {
             && !audit.iter().any(|l| l.contains("method=GET"))
     });
 }
+
+#[test]
+fn a_version_prefix_smuggled_through_dot_dot_does_not_slip_past_a_deny_rule() {
+    let c = Container::run("smuggle", &[IMAGE, "sleep", "600"]);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(
+        dir.path(),
+        "rules",
+        b"deny * /containers/*/kill\nallow * /**\n",
+    );
+    let relay = Relay::start_with(&engine(), &["--policy", rules.to_str().unwrap()]);
+    let kill = |path: String| {
+        let out = curl(
+            Some(&relay),
+            &["--path-as-is", "-X", "POST", "-w", "\n%{http_code}"],
+            &path,
+        );
+        text(&out.stdout).rsplit('\n').next().unwrap().to_owned()
+    };
+    assert_eq!(kill(format!("/v1.41/containers/{}/kill", c.name)), "403");
+    // Checked as /v1.41/containers/…/kill, the deny rule would not match,
+    // and the engine would read v1.41 as the version and kill.
+    assert_eq!(
+        kill(format!("/containers/../v1.41/containers/{}/kill", c.name)),
+        "400"
+    );
+    assert_eq!(c.state(), "running");
+}

@@ -28,7 +28,7 @@ pub enum PathError {
     EmptySegment,
     #[error("the path has a segment that is not valid percent-encoded UTF-8")]
     BadEncoding,
-    #[error("the path has an encoded /, \\, % or NUL in a segment (double encoding?)")]
+    #[error("the path is ambiguous: an encoded /, \\, % or NUL in a segment (double encoding?), or a version prefix that is not first")]
     Ambiguous,
     #[error("the path climbs above the root with ..")]
     AboveRoot,
@@ -65,6 +65,11 @@ impl CanonicalPath {
                 v if i == 0 && is_version(v) => version = Some(v.to_owned()),
                 s => segments.push(s.to_owned()),
             }
+        }
+        // `/containers/../v1.41/…` would be checked as `/v1.41/…` and then
+        // read by the engine as a version prefix: refuse the spelling.
+        if segments.first().is_some_and(|s| is_version(s)) {
+            return Err(PathError::Ambiguous);
         }
         Ok(CanonicalPath { version, segments })
     }
@@ -325,6 +330,15 @@ mod tests {
         assert_eq!(canon("/../etc/passwd"), Err(PathError::AboveRoot));
         assert_eq!(canon("/%ff"), Err(PathError::BadEncoding));
         assert_eq!(canon("containers/json"), Err(PathError::NotAbsolute));
+        // A version prefix reached through `..` is not one the rules saw.
+        assert_eq!(
+            canon("/containers/../v1.41/containers/x/exec"),
+            Err(PathError::Ambiguous)
+        );
+        assert_eq!(
+            canon("/v1.41/v1.40/containers/json"),
+            Err(PathError::Ambiguous)
+        );
     }
 
     #[test]
