@@ -82,18 +82,6 @@ impl CanonicalPath {
     /// The path to forward: the version prefix kept, each segment
     /// re-encoded, so the engine gets exactly what was checked.
     pub fn forward(&self) -> String {
-        use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-        const SEGMENT: &AsciiSet = &CONTROLS
-            .add(b' ')
-            .add(b'"')
-            .add(b'#')
-            .add(b'<')
-            .add(b'>')
-            .add(b'?')
-            .add(b'`')
-            .add(b'{')
-            .add(b'}')
-            .add(b'%');
         let mut out = String::new();
         if let Some(v) = &self.version {
             out.push('/');
@@ -101,13 +89,32 @@ impl CanonicalPath {
         }
         for s in &self.segments {
             out.push('/');
-            out.extend(utf8_percent_encode(s, SEGMENT));
+            out.push_str(&encode_segment(s));
         }
         if out.is_empty() {
             out.push('/');
         }
         out
     }
+}
+
+/// A decoded segment as it is written in a path or a rule: ASCII only,
+/// with what would end or split it (`?`, `#`, `%`, spaces, controls)
+/// escaped, so parsing it again gives the same segment.
+fn encode_segment(s: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'%');
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 fn is_version(s: &str) -> bool {
@@ -158,7 +165,8 @@ impl fmt::Display for Rule {
         } else {
             "deny"
         };
-        write!(f, "{effect} {} /{}", self.method, self.pattern.join("/"))
+        let pattern: Vec<String> = self.pattern.iter().map(|p| encode_segment(p)).collect();
+        write!(f, "{effect} {} /{}", self.method, pattern.join("/"))
     }
 }
 
@@ -427,6 +435,10 @@ mod tests {
             "the ops policy denies POST /containers/web/kill (rule `deny * /**`)"
         );
         assert_eq!(Policy::parse("ops", &p.to_text()).unwrap(), p);
+        // Segments that need escaping print escaped (found by the fuzzer).
+        let odd = Policy::parse("odd", "deny * /a%23b/c%20d/%03/%E2%80%83\n").unwrap();
+        assert_eq!(odd.to_text(), "deny * /a%23b/c%20d/%03/%E2%80%83\n");
+        assert_eq!(Policy::parse("odd", &odd.to_text()).unwrap(), odd);
         assert!(Policy::parse("x", "allow GET /a/**/b").is_err());
         assert!(Policy::parse("x", "permit GET /a").is_err());
         assert!(Policy::parse("x", "allow GET /v1.41/a").is_err());
