@@ -328,3 +328,27 @@ fn slow_and_vanishing_clients_hold_no_memory_or_connections() {
     );
     assert_eq!(text(&curl(Some(&relay), &[], "/_ping").stdout), "OK");
 }
+
+#[test]
+fn a_client_vanishing_mid_upload_lets_go_of_everything() {
+    use std::io::Write;
+    let relay = Relay::start();
+    let pid = relay.child.id();
+    assert_eq!(text(&curl(Some(&relay), &[], "/_ping").stdout), "OK");
+    let fds_before = open_fds(pid);
+    // Half of a declared 100 MB image upload, then gone.
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    let head = "POST /v1.41/images/load HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                Content-Type: application/x-tar\r\nContent-Length: 100000000\r\n\r\n";
+    tcp.write_all(head.as_bytes()).unwrap();
+    for _ in 0..50 {
+        tcp.write_all(&[0u8; 1 << 20]).unwrap();
+    }
+    drop(tcp);
+    wait_for(
+        "the relay to let go of the upload",
+        Duration::from_secs(10),
+        || open_fds(pid) <= fds_before + 2,
+    );
+    assert_eq!(text(&curl(Some(&relay), &[], "/_ping").stdout), "OK");
+}

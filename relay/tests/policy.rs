@@ -166,6 +166,13 @@ fn every_change_is_audited() {
     let name = unique("audit");
     docker_ok(&relay.host(), &["create", "--name", &name, IMAGE, "true"]);
     docker_ok(&relay.host(), &["rm", &name]);
+    // Registry credentials pass through to the engine but never into the log.
+    let secret = "eyJ1c2VybmFtZSI6InNlY3JldC11c2VyIn0";
+    curl(
+        Some(&relay),
+        &["-X", "POST", "-H", &format!("X-Registry-Auth: {secret}")],
+        "/v1.41/images/create?fromImage=berth-test/none&tag=1",
+    );
     wait_for("the audit lines", std::time::Duration::from_secs(5), || {
         let log = relay.log();
         let audit: Vec<&str> = log.lines().filter(|l| l.contains("berth::audit")).collect();
@@ -179,7 +186,9 @@ fn every_change_is_audited() {
                 && l.contains("status=204")
         }) && audit.iter().all(|l| l.contains("client=127.0.0.1"))
             && !audit.iter().any(|l| l.contains("method=GET"))
+            && audit.iter().any(|l| l.contains("path=/images/create"))
     });
+    assert!(!relay.log().contains(secret), "X-Registry-Auth was logged");
 }
 
 #[test]

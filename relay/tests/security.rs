@@ -51,6 +51,23 @@ fn a_rebound_host_never_reaches_the_engine() {
         );
     }
     assert_eq!(c.state(), "running");
+    // Upgrades too: a hijack (attach) with a rebound Host is never bridged.
+    let attach = format!("/containers/{}/attach?stream=1&stdout=1", c.name);
+    let upgrade = [
+        "-X",
+        "POST",
+        "-H",
+        "Host: evil.example",
+        "-H",
+        "Connection: Upgrade",
+        "-H",
+        "Upgrade: tcp",
+        "-w",
+        "\n%{http_code}",
+        "--max-time",
+        "5",
+    ];
+    assert_eq!(code(&curl(Some(&relay), &upgrade, &attach)), "421");
     // A configured name is answered.
     let named = Relay::start_with(&engine(), &["--allow-host", "berth.example"]);
     let out = curl(
