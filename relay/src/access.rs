@@ -21,6 +21,9 @@ use crate::error::RelayError;
 const MAX_FAILURES: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
+/// How long a WebSocket ticket stays good; it is also good for one use only.
+pub const TICKET_LIFETIME: Duration = Duration::from_secs(30);
+
 pub struct Access {
     /// Host names (besides IP literals and localhost) requests may carry.
     hosts: Vec<String>,
@@ -29,6 +32,8 @@ pub struct Access {
     /// SHA-256 of the token, when one is required.
     token: Option<[u8; 32]>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// WebSocket tickets handed out, with when they were.
+    tickets: Mutex<HashMap<String, Instant>>,
 }
 
 impl Access {
@@ -41,6 +46,7 @@ impl Access {
                 .collect(),
             token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
             failures: Mutex::new(HashMap::new()),
+            tickets: Mutex::new(HashMap::new()),
         }
     }
 
@@ -86,6 +92,27 @@ impl Access {
         // what length) a guess differs.
         let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         bool::from(given.ct_eq(expected))
+    }
+
+    /// A new ticket for one WebSocket, to a caller that passed the HTTP
+    /// checks (browsers cannot put a token on a WebSocket).
+    pub fn issue_ticket(&self) -> String {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).expect("the system's random source");
+        let ticket: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut tickets = self.tickets.lock().expect("tickets lock");
+        tickets.retain(|_, at| at.elapsed() < TICKET_LIFETIME);
+        tickets.insert(ticket.clone(), Instant::now());
+        ticket
+    }
+
+    /// Whether `ticket` was handed out, is fresh, and was not used before;
+    /// it is used up either way.
+    pub fn redeem_ticket(&self, ticket: &str) -> bool {
+        let mut tickets = self.tickets.lock().expect("tickets lock");
+        tickets
+            .remove(ticket)
+            .is_some_and(|at| at.elapsed() < TICKET_LIFETIME)
     }
 
     fn locked_out(&self, ip: IpAddr) -> bool {
@@ -190,8 +217,11 @@ pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: 
     resp
 }
 
+/// Paths that need no token: the console must load to ask for one, and
+/// WebSockets authenticate with a ticket instead (checked where they open).
 fn is_public(path: &str) -> bool {
-    path == "/"
+    path.starts_with(crate::bridge::WS_PREFIX)
+        || path == "/"
         || path == crate::console::PREFIX
         || path.starts_with(crate::console::PREFIX_SLASH)
         || path == "/_berth/health"
@@ -234,6 +264,17 @@ mod tests {
         assert!(!a.origin_allowed("http://127.0.0.1:9999", Some("127.0.0.1:2375")));
         assert!(!a.origin_allowed("http://evil.example", Some("127.0.0.1:2375")));
         assert!(!a.origin_allowed("null", Some("127.0.0.1:2375")));
+    }
+
+    #[test]
+    fn tickets_are_single_use() {
+        let a = Access::new(vec![], vec![], None);
+        let t = a.issue_ticket();
+        assert_eq!(t.len(), 48);
+        assert_ne!(t, a.issue_ticket());
+        assert!(!a.redeem_ticket("made-up"));
+        assert!(a.redeem_ticket(&t));
+        assert!(!a.redeem_ticket(&t));
     }
 
     #[test]

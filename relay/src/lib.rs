@@ -6,6 +6,7 @@
 //! byte for byte.
 
 pub mod access;
+pub mod bridge;
 pub mod config;
 pub mod console;
 pub mod engine;

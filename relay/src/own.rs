@@ -2,7 +2,7 @@
 //! uses.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -12,6 +12,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/config", get(config))
+        .route("/tickets", post(ticket))
+        .route("/exec/{id}/ws", get(crate::bridge::exec))
 }
 
 /// Always 200 while the relay serves; says whether the engine answers.
@@ -31,5 +33,14 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
         "auth": if state.access.requires_token() { "token" } else { "none" },
         "policy": { "name": state.guard.policy.name, "rules": state.guard.policy.to_text() },
         "createGuard": state.guard.create_guard,
+    }))
+}
+
+/// A single-use ticket for one WebSocket, for a caller that passed the
+/// token and Origin checks.
+async fn ticket(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "ticket": state.access.issue_ticket(),
+        "expiresIn": crate::access::TICKET_LIFETIME.as_secs(),
     }))
 }

@@ -10,4 +10,5 @@ mod faults;
 mod lifecycle;
 mod policy;
 mod security;
+mod terminal;
 mod tls;

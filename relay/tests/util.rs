@@ -41,13 +41,13 @@ pub fn unique(prefix: &str) -> String {
 /// No registry is reachable: the test image is a busybox root filesystem
 /// imported from Debian's busybox-static.
 pub fn ensure_image(host: &str) {
-    static DONE: OnceLock<()> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    DONE.get_or_init(|| {
-        let _guard = LOCK.lock().unwrap();
-        if docker(host, &["image", "inspect", IMAGE]).status.success() {
-            return;
-        }
+    // Per engine: tests use private engines besides the shared one.
+    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if done.iter().any(|h| h == host) {
+        return;
+    }
+    if !docker(host, &["image", "inspect", IMAGE]).status.success() {
         let root = tempfile::tempdir().unwrap();
         let bin = root.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
@@ -69,7 +69,8 @@ pub fn ensure_image(host: &str) {
             &tar.stdout,
         );
         assert!(out.status.success(), "import failed: {}", text(&out.stderr));
-    });
+    }
+    done.push(host.to_owned());
 }
 
 fn docker_command(host: &str, args: &[&str]) -> Command {

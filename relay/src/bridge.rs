@@ -1,0 +1,228 @@
+//! The console's terminals: a WebSocket bridged to an exec's hijacked
+//! connection (browsers cannot send `Upgrade: tcp`).
+//!
+//! Binary messages carry the bytes both ways, unchanged (multiplexed frames
+//! when the exec has no TTY). Text messages are control: from the browser
+//! `{"type":"resize","rows":R,"cols":C}` and `{"type":"eof"}` (stdin ends;
+//! output keeps coming: closing a WebSocket can't say that), and to it, at
+//! the end, `{"type":"exit","code":N}`.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use berth_engine::CanonicalPath;
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::{debug, info};
+
+use crate::engine::Engine;
+use crate::AppState;
+
+/// Where the WebSockets live; the token check leaves these to the ticket.
+pub const WS_PREFIX: &str = "/_berth/exec/";
+
+#[derive(Deserialize)]
+pub struct Ticket {
+    ticket: Option<String>,
+}
+
+fn refuse(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        axum::Json(json!({ "message": format!("berth: {message}") })),
+    )
+        .into_response()
+}
+
+/// GET /_berth/exec/{id}/ws?ticket=…
+pub async fn exec(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Ticket>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !q.ticket.is_some_and(|t| state.access.redeem_ticket(&t)) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a WebSocket needs a fresh ticket from POST /_berth/tickets (single use, 30 s)".into(),
+        );
+    }
+    // Exec ids are hex; anything else could carry path segments into the
+    // engine calls made from it.
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return refuse(StatusCode::BAD_REQUEST, format!("{id:?} is not an exec id"));
+    }
+    // These calls reach the engine outside the proxy, so the policy is
+    // asked here.
+    let start = format!("/exec/{id}/start");
+    let canonical = match CanonicalPath::parse(&start) {
+        Ok(c) => c,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("bad exec id: {e}")),
+    };
+    if let Err(why) = state.guard.policy.check("POST", &canonical) {
+        return refuse(StatusCode::FORBIDDEN, why);
+    }
+    let engine = state.engine.clone();
+    let tty = match call(&engine, Method::GET, &format!("/exec/{id}/json"), None).await {
+        Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
+        Err(resp) => return resp,
+    };
+    let req = hyper::Request::post(engine.uri(&canonical.forward()).expect("a checked path"))
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "tcp")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "Detach": false, "Tty": tty }).to_string(),
+        ))
+        .expect("a valid request");
+    let mut resp = match engine.client.request(req).await {
+        Ok(r) => r,
+        Err(e) => return engine.error(&e).into_response(),
+    };
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        return refuse(status, berth_engine::error_message(status.as_u16(), &body));
+    }
+    let upgraded = hyper::upgrade::on(&mut resp);
+    info!(target: "berth::audit", exec = %id, "terminal opened");
+    ws.on_upgrade(move |socket| async move {
+        match upgraded.await {
+            Ok(io) => pump(socket, TokioIo::new(io), engine, id).await,
+            Err(e) => debug!("exec upgrade failed: {e}"),
+        }
+    })
+}
+
+/// A small engine call with a JSON answer, errors already in words.
+async fn call(
+    engine: &Engine,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, Response> {
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(engine.uri(path).expect("a valid path"));
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("a valid request");
+    let resp = engine
+        .client
+        .request(req)
+        .await
+        .map_err(|e| engine.error(&e).into_response())?;
+    let status = resp.status();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if !status.is_success() {
+        return Err(refuse(
+            status,
+            berth_engine::error_message(status.as_u16(), &bytes),
+        ));
+    }
+    Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Control {
+    Resize { rows: u32, cols: u32 },
+    Eof,
+}
+
+async fn pump(
+    socket: WebSocket,
+    io: TokioIo<hyper::upgrade::Upgraded>,
+    engine: std::sync::Arc<Engine>,
+    id: String,
+) {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let (mut from_engine, mut to_engine) = tokio::io::split(io);
+
+    let output = async {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match from_engine.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to_browser
+                        .send(Message::Binary(buf[..n].to_vec().into()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        // The process ended: say how, then close.
+        let code = exit_code(&engine, &id).await;
+        let _ = to_browser
+            .send(Message::Text(
+                json!({ "type": "exit", "code": code }).to_string().into(),
+            ))
+            .await;
+        let _ = to_browser.send(Message::Close(None)).await;
+    };
+    let input = async {
+        while let Some(Ok(msg)) = from_browser.next().await {
+            match msg {
+                Message::Binary(bytes) if to_engine.write_all(&bytes).await.is_err() => break,
+                Message::Binary(_) => {}
+                Message::Text(text) => match serde_json::from_str::<Control>(&text) {
+                    Ok(Control::Resize { rows, cols }) => {
+                        let path = format!("/exec/{id}/resize?h={rows}&w={cols}");
+                        let _ = call(&engine, Method::POST, &path, None).await;
+                    }
+                    // Half-close: stdin ends, output goes on.
+                    Ok(Control::Eof) => {
+                        let _ = to_engine.shutdown().await;
+                    }
+                    Err(e) => debug!("ignoring a control message: {e}"),
+                },
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+        // The browser is gone: keep reading output until the engine ends.
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = output => {}
+        () = input => {}
+    }
+}
+
+/// The exec's exit code, once the engine has it (shortly after output ends).
+async fn exit_code(engine: &Engine, id: &str) -> Value {
+    for _ in 0..20 {
+        if let Ok(v) = call(engine, Method::GET, &format!("/exec/{id}/json"), None).await {
+            if v["Running"] == Value::Bool(false) {
+                return v["ExitCode"].clone();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Value::Null
+}
