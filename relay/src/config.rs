@@ -69,9 +69,10 @@ pub struct Config {
     /// Which Engine calls pass: `full`, `read-only` (lists, inspect, logs,
     /// stats, events; no changes, exec, attach, archive or export), or a
     /// rules file (`allow|deny METHOD /path/*/pattern/**` lines, first
-    /// match wins, no match denies).
-    #[arg(long, env = "BERTH_POLICY", default_value = "full")]
-    pub policy: String,
+    /// match wins, no match denies). Default: full on loopback, read-only
+    /// on any other address.
+    #[arg(long, env = "BERTH_POLICY")]
+    pub policy: Option<String>,
 
     /// Host folder bind mounts may come from when the create guard is on
     /// (any policy but full); repeatable.
@@ -147,7 +148,15 @@ impl Config {
                 )
             })?);
         }
-        config.rules = Some(match config.policy.as_str() {
+        let policy = config.policy.clone().unwrap_or_else(|| {
+            if config.listen.ip().is_loopback() {
+                "full"
+            } else {
+                "read-only"
+            }
+            .to_owned()
+        });
+        config.rules = Some(match policy.as_str() {
             "full" => berth_engine::Policy::full(),
             "read-only" => berth_engine::Policy::read_only(),
             path => {

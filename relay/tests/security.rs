@@ -265,6 +265,16 @@ fn a_public_address_needs_a_token() {
         .output()
         .unwrap();
     assert_eq!(text(&out.stdout), "OK");
+    // Beyond loopback, the default policy is read-only.
+    let config = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/_berth/config")])
+        .output()
+        .unwrap();
+    assert!(
+        text(&config.stdout).contains(r#""name":"read-only""#),
+        "{}",
+        text(&config.stdout)
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
