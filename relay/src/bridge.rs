@@ -88,13 +88,7 @@ pub async fn exec(
         Err(e) => return engine.error(&e).into_response(),
     };
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
-        let status = resp.status();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let (status, body) = read(resp).await;
         return refuse(status, berth_engine::error_message(status.as_u16(), &body));
     }
     let upgraded = hyper::upgrade::on(&mut resp);
@@ -128,13 +122,7 @@ async fn call(
         .request(req)
         .await
         .map_err(|e| engine.error(&e).into_response())?;
-    let status = resp.status();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, bytes) = read(resp).await;
     if !status.is_success() {
         return Err(refuse(
             status,
@@ -142,6 +130,18 @@ async fn call(
         ));
     }
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A small answer's status and body (empty if it broke off).
+async fn read(resp: hyper::Response<hyper::body::Incoming>) -> (StatusCode, axum::body::Bytes) {
+    let status = resp.status();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[derive(Deserialize)]

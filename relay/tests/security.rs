@@ -2,7 +2,6 @@
 //! against the real relay and engine.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::util::*;
 
@@ -200,21 +199,12 @@ fn the_token_is_required_and_the_docker_cli_sends_it() {
 
 #[test]
 fn wrong_tokens_lock_a_client_out_for_a_while() {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--engine",
-            &engine(),
-        ])
-        .env("BERTH_TOKEN", TOKEN)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the relay", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let relay = Relay::spawn_on(
+        "127.0.0.1",
+        &["--engine", &engine()],
+        &[("BERTH_TOKEN", TOKEN)],
+    );
+    let port = relay.port;
     let status = |token: &str| {
         let out = Command::new("curl")
             .args([
@@ -238,27 +228,16 @@ fn wrong_tokens_lock_a_client_out_for_a_while() {
     assert_eq!(status("guess"), "429");
     // Locked out even with the right token, until the window passes.
     assert_eq!(status(TOKEN), "429");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
 fn a_public_address_needs_a_token() {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args([
-            "--listen",
-            &format!("0.0.0.0:{port}"),
-            "--engine",
-            &engine(),
-        ])
-        .env("BERTH_TOKEN", TOKEN)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the relay", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let relay = Relay::spawn_on(
+        "0.0.0.0",
+        &["--engine", &engine()],
+        &[("BERTH_TOKEN", TOKEN)],
+    );
+    let port = relay.port;
     let out = Command::new("curl")
         .args(["-s", "-H", &format!("Authorization: Bearer {TOKEN}")])
         .arg(format!("http://127.0.0.1:{port}/_ping"))
@@ -275,8 +254,6 @@ fn a_public_address_needs_a_token() {
         "{}",
         text(&config.stdout)
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 
     let short = Command::new(env!("CARGO_BIN_EXE_berth"))
         .args(["--listen", "127.0.0.1:0", "--engine", &engine()])

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -155,29 +154,21 @@ fn the_relay_serves_https_and_can_require_client_certificates() {
 
     // Requiring client certificates: that is authentication enough to
     // listen beyond loopback, and a client without one is turned away.
-    let port = free_port();
-    let mut strict = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args([
-            "--listen",
-            &format!("0.0.0.0:{port}"),
+    let strict = Relay::spawn_on(
+        "0.0.0.0",
+        &[
             "--engine",
             &engine(),
-        ])
-        .args([
             "--tls-cert",
             &cert,
             "--tls-key",
             &key,
             "--tls-client-ca",
             &ca,
-        ])
-        .env_remove("BERTH_TOKEN")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the strict relay", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+        ],
+        &[],
+    );
+    let port = strict.port;
     let anonymous = Command::new("curl")
         .args(["-sS", "--cacert", &ca])
         .arg(format!("https://127.0.0.1:{port}/_ping"))
@@ -194,6 +185,4 @@ fn the_relay_serves_https_and_can_require_client_certificates() {
         "{}",
         text(&with_cert.stderr)
     );
-    strict.kill().unwrap();
-    strict.wait().unwrap();
 }

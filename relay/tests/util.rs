@@ -208,13 +208,18 @@ impl Relay {
         Relay::spawn(&all, &[])
     }
 
-    /// A relay with exactly these arguments (besides --listen) and
-    /// environment variables.
+    /// A relay on loopback with exactly these arguments (besides --listen)
+    /// and environment variables.
     pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Relay {
+        Relay::spawn_on("127.0.0.1", args, envs)
+    }
+
+    /// The same, listening on `ip` (reached through 127.0.0.1 all the same).
+    pub fn spawn_on(ip: &str, args: &[&str], envs: &[(&str, &str)]) -> Relay {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--listen", &format!("{ip}:{port}")])
             .args(args)
             .envs(envs.iter().copied())
             .env_remove("BERTH_LOG")
