@@ -29,6 +29,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// With extra Chromium arguments (window size, colour scheme).
+    async fn start_with(extra: &[&str]) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -40,15 +45,24 @@ impl Browser {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         let profile = tempfile::tempdir().unwrap().keep();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1200,900",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        // Later switches win, so these can override the defaults.
+        args.extend(extra.iter().map(|a| a.to_string()));
         let caps = serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=1200,900", format!("--user-data-dir={}", profile.display()),
-                ]
-            }
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
         });
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.as_object().unwrap().clone())
@@ -458,4 +472,76 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
     b.css(&format!("tr[data-container='{name}']")).await;
     b.gone("[data-problem=reconnecting]").await;
     b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_width_screen_gets_cards_and_no_sideways_scrolling() {
+    let c = Container::run("browser-phone", &[IMAGE, "sleep", "600"]);
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start_with(&["--window-size=390,844"]).await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    b.css(&format!(
+        "tr[data-container='{}'] button[data-action=stop]",
+        c.name
+    ))
+    .await;
+    let layout = b
+        .client
+        .execute(
+            "const head = document.querySelector('table.list thead');
+             const row = document.querySelector('table.list tbody tr');
+             return [getComputedStyle(head).display, getComputedStyle(row).display,
+                     document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [head, row, scroll, client] = layout.as_array().unwrap().as_slice() else {
+        panic!("{layout}")
+    };
+    assert_eq!(
+        (head.as_str(), row.as_str()),
+        (Some("none"), Some("block")),
+        "the table is not cards"
+    );
+    assert!(
+        scroll.as_u64() <= client.as_u64(),
+        "scrolls sideways: {scroll} > {client}"
+    );
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_theme_follows_the_system() {
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    for (args, background) in [
+        (
+            &["--blink-settings=preferredColorScheme=1"][..],
+            "rgb(246, 247, 249)",
+        ),
+        (
+            &[
+                "--force-dark-mode",
+                "--blink-settings=preferredColorScheme=0",
+            ][..],
+            "rgb(13, 17, 23)",
+        ),
+    ] {
+        let b = Browser::start_with(args).await;
+        b.client.goto(&relay.url("/console/")).await.unwrap();
+        b.css("[data-fact=Engine]").await;
+        let seen = b
+            .client
+            .execute(
+                "return getComputedStyle(document.body).backgroundColor",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(seen.as_str(), Some(background), "{args:?}");
+        b.end().await;
+    }
 }
