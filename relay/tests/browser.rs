@@ -545,3 +545,33 @@ async fn the_theme_follows_the_system() {
         b.end().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slash_focuses_the_filter() {
+    let c = Container::run("browser-slash", &[IMAGE, "sleep", "600"]);
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/console/containers"))
+        .await
+        .unwrap();
+    let row = format!("tr[data-container='{}']", c.name);
+    b.css(&row).await;
+    b.css("body").await.send_keys("/").await.unwrap();
+    let focused = b.client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("type").await.unwrap().as_deref(),
+        Some("search")
+    );
+    // What follows is typed into the filter; a `/` there is just a character.
+    focused.send_keys("no/such").await.unwrap();
+    let value = b
+        .css("input[type=search]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("no/such"));
+    b.gone(&row).await;
+    b.end().await;
+}

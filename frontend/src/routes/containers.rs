@@ -9,6 +9,7 @@ use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State,
 use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app::Engine;
@@ -156,6 +157,22 @@ pub fn Containers() -> impl IntoView {
     let busy = RwSignal::new(Vec::<String>::new());
     let removal = RwSignal::new(None::<Removal>);
 
+    // `/` jumps to the filter, unless the person is typing somewhere.
+    let filter_input = NodeRef::<leptos::html::Input>::new();
+    let slash = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if ev.key() == "/" && !typing && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
+            if let Some(input) = filter_input.get_untracked() {
+                ev.prevent_default();
+                let _ = input.focus();
+            }
+        }
+    });
+    on_cleanup(move || slash.remove());
+
     // Runs one call for one container, then reloads the list; failures are
     // told in the engine's words.
     let run = move |id: String, what: String, call: Endpoint<()>| {
@@ -221,7 +238,7 @@ pub fn Containers() -> impl IntoView {
     view! {
         <h1>"Containers"</h1>
         <div class="toolbar">
-            <input type="search" placeholder="Filter by name, image, status, port…" aria-label="Filter containers"
+            <input type="search" node_ref=filter_input placeholder="Filter by name, image, status, port… (press /)" aria-label="Filter containers"
                 prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
             <select aria-label="Filter by state" prop:value=move || state.get() on:change=move |ev| state.set(event_target_value(&ev))>
                 {STATES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
