@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing::warn;
 
-use crate::error::RelayError;
+use crate::error::{refuse, RelayError};
 
 /// Failed token attempts allowed per client address in one window.
 const MAX_FAILURES: u32 = 10;
@@ -134,6 +134,14 @@ impl Access {
     }
 }
 
+/// The client's address (absent when the router is driven without a
+/// listener, as in unit tests).
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
 /// `example.com:2375` → `example.com`; `[::1]:2375` → `::1`.
 fn host_name(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
@@ -143,14 +151,6 @@ fn host_name(host: &str) -> &str {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
         _ => host,
     }
-}
-
-fn refuse(status: StatusCode, message: String) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "message": message })),
-    )
-        .into_response()
 }
 
 /// Host and Origin, for every request (upgrades and the console included).
@@ -167,7 +167,7 @@ pub async fn check_host_and_origin(
         warn!(host = ?req.headers().get(header::HOST), path = %req.uri().path(), "refused: Host not allowed");
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
-            "berth: this relay does not answer to that Host name (start it with --allow-host NAME to add one)".into(),
+            "this relay does not answer to that Host name (start it with --allow-host NAME to add one)",
         );
     };
     if let Some(origin) = req.headers().get(header::ORIGIN) {
@@ -179,7 +179,7 @@ pub async fn check_host_and_origin(
             return refuse(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "berth: pages from {} may not use this relay (start it with --allow-origin to allow one)",
+                    "pages from {} may not use this relay (start it with --allow-origin to allow one)",
                     origin.to_str().unwrap_or("that origin")
                 ),
             );
@@ -194,14 +194,11 @@ pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: 
     if !access.requires_token() || is_public(req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let ip = client_ip(&req).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     if access.locked_out(ip) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("berth: too many wrong tokens from {ip}; try again in a minute"),
+            format!("too many wrong tokens from {ip}; try again in a minute"),
         );
     }
     if access.token_ok(req.headers()) {

@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, info};
 
+use crate::error::refuse;
+
 use crate::engine::Engine;
 use crate::AppState;
 
@@ -32,14 +34,6 @@ pub const WS_PREFIX: &str = "/_berth/exec/";
 #[derive(Deserialize)]
 pub struct Ticket {
     ticket: Option<String>,
-}
-
-fn refuse(status: StatusCode, message: String) -> Response {
-    (
-        status,
-        axum::Json(json!({ "message": format!("berth: {message}") })),
-    )
-        .into_response()
 }
 
 /// GET /_berth/exec/{id}/ws?ticket=…
@@ -52,7 +46,7 @@ pub async fn exec(
     if !q.ticket.is_some_and(|t| state.access.redeem_ticket(&t)) {
         return refuse(
             StatusCode::UNAUTHORIZED,
-            "a WebSocket needs a fresh ticket from POST /_berth/tickets (single use, 30 s)".into(),
+            "a WebSocket needs a fresh ticket from POST /_berth/tickets (single use, 30 s)",
         );
     }
     // Exec ids are hex; anything else could carry path segments into the

@@ -7,13 +7,13 @@ use axum::Json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("berth: cannot reach the Docker engine at {engine}: {reason}")]
+    #[error("cannot reach the Docker engine at {engine}: {reason}")]
     Unreachable { engine: String, reason: String },
-    #[error("berth: the Docker engine at {engine} failed to answer: {reason}")]
+    #[error("the Docker engine at {engine} failed to answer: {reason}")]
     Upstream { engine: String, reason: String },
-    #[error("berth: {0}")]
+    #[error("{0}")]
     BadRequest(String),
-    #[error("berth: a token is required (Authorization: Bearer …); it is missing or wrong")]
+    #[error("a token is required (Authorization: Bearer …); it is missing or wrong")]
     Unauthorized,
 }
 
@@ -29,7 +29,13 @@ impl RelayError {
 
 impl IntoResponse for RelayError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "message": self.to_string() });
-        (self.status(), Json(body)).into_response()
+        refuse(self.status(), self)
     }
+}
+
+/// An answer of the relay's own in the engine's error format, which the
+/// docker CLI prints as `Error response from daemon: berth: …`.
+pub fn refuse(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    let body = serde_json::json!({ "message": format!("berth: {message}") });
+    (status, Json(body)).into_response()
 }

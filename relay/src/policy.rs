@@ -2,18 +2,19 @@
 //! canonical path against the policy, the path checked is the path
 //! forwarded, container creation is guarded, and changes are audited.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_engine::{CanonicalPath, Policy};
 use serde_json::Value;
 use tracing::info;
+
+use crate::error::refuse;
 
 /// The most a guarded create body may hold.
 pub const CREATE_BODY_LIMIT: usize = 1024 * 1024;
@@ -26,23 +27,11 @@ pub struct Guard {
     pub allow_binds: Vec<PathBuf>,
 }
 
-fn refuse(status: StatusCode, message: String) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "message": format!("berth: {message}") })),
-    )
-        .into_response()
-}
-
 pub async fn enforce(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
     if crate::is_relay_path(req.uri().path()) {
         return next.run(req).await;
     }
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "-".into());
+    let client = crate::access::client_ip(&req).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
     let method = req.method().clone();
     let canonical = match CanonicalPath::parse(req.uri().path()) {
         Ok(c) => c,
