@@ -217,7 +217,10 @@ pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: 
 /// Paths that need no token: the console must load to ask for one, and
 /// WebSockets authenticate with a ticket instead (checked where they open).
 fn is_public(path: &str) -> bool {
-    path.starts_with(crate::bridge::WS_PREFIX)
+    crate::bridge::WS_PREFIXES
+        .iter()
+        .any(|p| path.starts_with(p))
+        || path == crate::fanin::DOWNLOAD
         || path == "/"
         || path == crate::console::PREFIX
         || path.starts_with(crate::console::PREFIX_SLASH)

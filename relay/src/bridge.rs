@@ -1,5 +1,9 @@
-//! The console's terminals: a WebSocket bridged to an exec's hijacked
-//! connection (browsers cannot send `Upgrade: tcp`).
+//! The console's terminals: a WebSocket bridged to an exec's or a
+//! container's hijacked connection (browsers cannot send `Upgrade: tcp`).
+//!
+//! `/_berth/exec/{exec-id}/ws` starts an exec; `/_berth/attach/{id}/ws`
+//! attaches to a container's main process. Closing the WebSocket without
+//! `eof` detaches: the container keeps running.
 //!
 //! Binary messages carry the bytes both ways, unchanged (multiplexed frames
 //! when the exec has no TTY). Text messages are control: from the browser
@@ -29,7 +33,44 @@ use crate::engine::Engine;
 use crate::AppState;
 
 /// Where the WebSockets live; the token check leaves these to the ticket.
-pub const WS_PREFIX: &str = "/_berth/exec/";
+pub const WS_PREFIXES: [&str; 2] = ["/_berth/exec/", "/_berth/attach/"];
+
+/// What a terminal is connected to.
+#[derive(Clone)]
+enum Target {
+    Exec(String),
+    Attach(String),
+}
+
+impl Target {
+    /// The hijacking call, as the policy sees it.
+    fn start_path(&self) -> String {
+        match self {
+            Target::Exec(id) => format!("/exec/{id}/start"),
+            Target::Attach(id) => format!("/containers/{id}/attach"),
+        }
+    }
+
+    fn resize_path(&self, rows: u32, cols: u32) -> String {
+        match self {
+            Target::Exec(id) => format!("/exec/{id}/resize?h={rows}&w={cols}"),
+            Target::Attach(id) => format!("/containers/{id}/resize?h={rows}&w={cols}"),
+        }
+    }
+
+    fn inspect_path(&self) -> String {
+        match self {
+            Target::Exec(id) => format!("/exec/{id}/json"),
+            Target::Attach(id) => format!("/containers/{id}/json"),
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Target::Exec(id) | Target::Attach(id) => id,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 pub struct Ticket {
@@ -43,39 +84,69 @@ pub async fn exec(
     Query(q): Query<Ticket>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    open(state, Target::Exec(id), q, ws).await
+}
+
+/// GET /_berth/attach/{container-id}/ws?ticket=…
+pub async fn attach(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Ticket>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    open(state, Target::Attach(id), q, ws).await
+}
+
+async fn open(state: AppState, target: Target, q: Ticket, ws: WebSocketUpgrade) -> Response {
+    let id = target.id().to_owned();
     if !q.ticket.is_some_and(|t| state.access.redeem_ticket(&t)) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "a WebSocket needs a fresh ticket from POST /_berth/tickets (single use, 30 s)",
         );
     }
-    // Exec ids are hex; anything else could carry path segments into the
-    // engine calls made from it.
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return refuse(StatusCode::BAD_REQUEST, format!("{id:?} is not an exec id"));
+    // Ids are hex (exec) or hex and names (containers: [a-zA-Z0-9_.-]);
+    // anything else could carry path segments into the engine calls made
+    // from it.
+    let id_ok = !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !id_ok
+        || (matches!(target, Target::Exec(_)) && !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return refuse(StatusCode::BAD_REQUEST, format!("{id:?} is not an id"));
     }
     // These calls reach the engine outside the proxy, so the policy is
     // asked here.
-    let start = format!("/exec/{id}/start");
-    let canonical = match CanonicalPath::parse(&start) {
+    let canonical = match CanonicalPath::parse(&target.start_path()) {
         Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("bad exec id: {e}")),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("bad id: {e}")),
     };
     if let Err(why) = state.guard.policy.check("POST", &canonical) {
         return refuse(StatusCode::FORBIDDEN, why);
     }
     let engine = state.engine.clone();
-    let tty = match call(&engine, Method::GET, &format!("/exec/{id}/json"), None).await {
-        Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
-        Err(resp) => return resp,
+    let (uri, body) = match &target {
+        Target::Exec(_) => {
+            let tty = match call(&engine, Method::GET, &target.inspect_path(), None).await {
+                Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
+                Err(resp) => return resp,
+            };
+            let body = json!({ "Detach": false, "Tty": tty }).to_string();
+            (canonical.forward(), Body::from(body))
+        }
+        Target::Attach(_) => (
+            format!("{}?stream=1&stdin=1&stdout=1&stderr=1", canonical.forward()),
+            Body::empty(),
+        ),
     };
-    let req = hyper::Request::post(engine.uri(&canonical.forward()).expect("a checked path"))
+    let req = hyper::Request::post(engine.uri(&uri).expect("a checked path"))
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "tcp")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({ "Detach": false, "Tty": tty }).to_string(),
-        ))
+        .body(body)
         .expect("a valid request");
     let mut resp = match engine.client.request(req).await {
         Ok(r) => r,
@@ -86,17 +157,20 @@ pub async fn exec(
         return refuse(status, berth_engine::error_message(status.as_u16(), &body));
     }
     let upgraded = hyper::upgrade::on(&mut resp);
-    info!(target: "berth::audit", exec = %id, "terminal opened");
+    match &target {
+        Target::Exec(_) => info!(target: "berth::audit", exec = %id, "terminal opened"),
+        Target::Attach(_) => info!(target: "berth::audit", container = %id, "attached"),
+    }
     ws.on_upgrade(move |socket| async move {
         match upgraded.await {
-            Ok(io) => pump(socket, TokioIo::new(io), engine, id).await,
-            Err(e) => debug!("exec upgrade failed: {e}"),
+            Ok(io) => pump(socket, TokioIo::new(io), engine, target).await,
+            Err(e) => debug!("upgrade failed: {e}"),
         }
     })
 }
 
 /// A small engine call with a JSON answer, errors already in words.
-async fn call(
+pub(crate) async fn call(
     engine: &Engine,
     method: Method,
     path: &str,
@@ -149,7 +223,7 @@ async fn pump(
     socket: WebSocket,
     io: TokioIo<hyper::upgrade::Upgraded>,
     engine: std::sync::Arc<Engine>,
-    id: String,
+    target: Target,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
     let (mut from_engine, mut to_engine) = tokio::io::split(io);
@@ -171,7 +245,7 @@ async fn pump(
             }
         }
         // The process ended: say how, then close.
-        let code = exit_code(&engine, &id).await;
+        let code = exit_code(&engine, &target).await;
         let _ = to_browser
             .send(Message::Text(
                 json!({ "type": "exit", "code": code }).to_string().into(),
@@ -186,7 +260,7 @@ async fn pump(
                 Message::Binary(_) => {}
                 Message::Text(text) => match serde_json::from_str::<Control>(&text) {
                     Ok(Control::Resize { rows, cols }) => {
-                        let path = format!("/exec/{id}/resize?h={rows}&w={cols}");
+                        let path = target.resize_path(rows, cols);
                         let _ = call(&engine, Method::POST, &path, None).await;
                     }
                     // Half-close: stdin ends, output goes on.
@@ -199,8 +273,8 @@ async fn pump(
                 _ => {}
             }
         }
-        // The browser is gone: keep reading output until the engine ends.
-        std::future::pending::<()>().await;
+        // The browser is gone: dropping the connection detaches (attach)
+        // or hangs up the terminal (exec).
     };
     tokio::select! {
         () = output => {}
@@ -208,12 +282,19 @@ async fn pump(
     }
 }
 
-/// The exec's exit code, once the engine has it (shortly after output ends).
-async fn exit_code(engine: &Engine, id: &str) -> Value {
+/// The process's exit code, once the engine has it (shortly after output
+/// ends); null when it is still running (an attach the engine ended).
+async fn exit_code(engine: &Engine, target: &Target) -> Value {
     for _ in 0..20 {
-        if let Ok(v) = call(engine, Method::GET, &format!("/exec/{id}/json"), None).await {
-            if v["Running"] == Value::Bool(false) {
-                return v["ExitCode"].clone();
+        if let Ok(v) = call(engine, Method::GET, &target.inspect_path(), None).await {
+            match target {
+                Target::Exec(_) if v["Running"] == Value::Bool(false) => {
+                    return v["ExitCode"].clone()
+                }
+                Target::Attach(_) if v["State"]["Running"] == Value::Bool(false) => {
+                    return v["State"]["ExitCode"].clone()
+                }
+                _ => {}
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

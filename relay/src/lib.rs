@@ -11,6 +11,7 @@ pub mod config;
 pub mod console;
 pub mod engine;
 pub mod error;
+pub mod fanin;
 pub mod own;
 pub mod policy;
 pub mod proxy;

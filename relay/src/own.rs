@@ -14,6 +14,9 @@ pub fn routes() -> Router<AppState> {
         .route("/config", get(config))
         .route("/tickets", post(ticket))
         .route("/exec/{id}/ws", get(crate::bridge::exec))
+        .route("/attach/{id}/ws", get(crate::bridge::attach))
+        .route("/fanin", get(crate::fanin::fanin))
+        .route("/download", get(crate::fanin::download))
 }
 
 /// Always 200 while the relay serves; says whether the engine answers.

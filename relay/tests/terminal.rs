@@ -45,10 +45,16 @@ async fn open(
     ticket: &str,
     origin: Option<&str>,
 ) -> Result<Socket, u16> {
-    let url = format!(
-        "ws://127.0.0.1:{}/_berth/exec/{exec}/ws?ticket={ticket}",
-        relay.port
-    );
+    open_at(relay, &format!("/_berth/exec/{exec}/ws"), ticket, origin).await
+}
+
+async fn open_at(
+    relay: &Relay,
+    path: &str,
+    ticket: &str,
+    origin: Option<&str>,
+) -> Result<Socket, u16> {
+    let url = format!("ws://127.0.0.1:{}{path}?ticket={ticket}", relay.port);
     let mut req = url.into_client_request().unwrap();
     if let Some(o) = origin {
         req.headers_mut().insert("Origin", o.parse().unwrap());
@@ -157,4 +163,58 @@ async fn foreign_origins_and_policies_close_the_door() {
             .err(),
         Some(400)
     );
+}
+
+/// Reads until `want` shows in the output (or 10 s pass).
+async fn read_until(ws: &mut Socket, want: &str) -> String {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text(&seen).contains(want) {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => seen.extend_from_slice(&b),
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    text(&seen)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_reaches_the_main_process_and_closing_detaches() {
+    for tty in [true, false] {
+        let flags = if tty { "-it" } else { "-i" };
+        let c = Container::run("attach", &[flags, IMAGE, "sh"]);
+        let relay = Relay::start();
+        let path = format!("/_berth/attach/{}/ws", c.name);
+        let mut ws = open_at(&relay, &path, &ticket(&relay), None).await.unwrap();
+        ws.send(Message::Binary(
+            b"echo attached-$((40+2))\n".to_vec().into(),
+        ))
+        .await
+        .unwrap();
+        let seen = read_until(&mut ws, "attached-42").await;
+        assert!(seen.contains("attached-42"), "tty {tty}: {seen:?}");
+        if !tty {
+            // Without a TTY the frames are multiplexed, as the engine sent them.
+            assert_eq!(seen.as_bytes()[0], 1, "a stdout frame header");
+        }
+        ws.close(None).await.unwrap();
+        drop(ws);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(
+            c.state(),
+            "running",
+            "closing the socket detaches (tty {tty})"
+        );
+    }
+    // Container names are ids too, but nothing that could leave the segment.
+    let relay = Relay::start();
+    let bad = open_at(
+        &relay,
+        "/_berth/attach/..%2Fimages/ws",
+        &ticket(&relay),
+        None,
+    )
+    .await;
+    assert_eq!(bad.err(), Some(400));
 }

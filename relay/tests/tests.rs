@@ -10,5 +10,6 @@ mod faults;
 mod lifecycle;
 mod policy;
 mod security;
+mod streams;
 mod terminal;
 mod tls;

@@ -11,7 +11,9 @@ use std::marker::PhantomData;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::models::{
-    ContainerSummary, ContainerSummaryStateEnum, EventMessage, SystemInfo, SystemVersion,
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspectResponse, ContainerStatsResponse,
+    ContainerSummary, ContainerSummaryStateEnum, ContainerTopResponse, CreateImageInfo,
+    EventMessage, ExecConfig, IdResponse, ImageSummary, SystemInfo, SystemVersion,
 };
 use crate::version::ApiVersion;
 
@@ -28,6 +30,7 @@ pub enum Method {
     Get,
     Head,
     Post,
+    Put,
     Delete,
 }
 
@@ -37,6 +40,7 @@ impl Method {
             Method::Get => "GET",
             Method::Head => "HEAD",
             Method::Post => "POST",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -68,6 +72,10 @@ impl<T> Endpoint<T> {
 /// container has a TTY); decode with [`crate::MuxDecoder`].
 #[derive(Debug)]
 pub struct Multiplexed;
+
+/// Answer marker: a tar archive (of a container's files or filesystem).
+#[derive(Debug)]
+pub struct Tar;
 
 /// Answer marker: a stream of JSON values; decode with [`crate::JsonLines`].
 #[derive(Debug)]
@@ -209,12 +217,125 @@ impl Api {
         self.get(&format!("/events{q}"))
     }
 
+    pub fn container_inspect(&self, id: &str) -> Endpoint<ContainerInspectResponse> {
+        self.get(&format!("/containers/{}/json", component(id)))
+    }
+
+    /// The processes, as `ps` with the engine's default options.
+    pub fn container_top(&self, id: &str) -> Endpoint<ContainerTopResponse> {
+        self.get(&format!("/containers/{}/top", component(id)))
+    }
+
+    /// A sample a second while `stream`, else one sample.
+    pub fn container_stats(
+        &self,
+        id: &str,
+        stream: bool,
+    ) -> Endpoint<JsonStream<ContainerStatsResponse>> {
+        let mut q = Query::default();
+        q.pair("stream", if stream { "1" } else { "0" });
+        self.get(&format!("/containers/{}/stats{q}", component(id)))
+    }
+
+    /// `kill` with a chosen signal (`SIGTERM`, `HUP`, `9`…).
+    pub fn container_kill(&self, id: &str, signal: &str) -> Endpoint<()> {
+        let mut q = Query::default();
+        q.pair("signal", signal);
+        self.post(&format!("/containers/{}/kill{q}", component(id)))
+    }
+
+    pub fn container_rename(&self, id: &str, name: &str) -> Endpoint<()> {
+        let mut q = Query::default();
+        q.pair("name", name);
+        self.post(&format!("/containers/{}/rename{q}", component(id)))
+    }
+
+    /// The container's whole filesystem as a tar.
+    pub fn container_export(&self, id: &str) -> Endpoint<Tar> {
+        self.get(&format!("/containers/{}/export", component(id)))
+    }
+
+    /// A file or folder as a tar (`GET`), or only its stat (`HEAD`, in the
+    /// `X-Docker-Container-Path-Stat` header).
+    pub fn container_archive(&self, id: &str, path: &str, method: Method) -> Endpoint<Tar> {
+        let mut q = Query::default();
+        q.pair("path", path);
+        Endpoint::new(
+            method,
+            format!(
+                "{}/containers/{}/archive{q}",
+                self.version.prefix(),
+                component(id)
+            ),
+        )
+    }
+
+    /// Unpacks a tar (the body, sent by the caller) into the folder `path`.
+    pub fn container_upload(&self, id: &str, path: &str) -> Endpoint<()> {
+        let mut q = Query::default();
+        q.pair("path", path);
+        Endpoint::new(
+            Method::Put,
+            format!(
+                "{}/containers/{}/archive{q}",
+                self.version.prefix(),
+                component(id)
+            ),
+        )
+    }
+
+    pub fn exec_create(&self, id: &str, config: &ExecConfig) -> Endpoint<IdResponse> {
+        let mut e: Endpoint<IdResponse> = self.post(&format!("/containers/{}/exec", component(id)));
+        e.body = Some(serde_json::to_string(config).expect("exec config serializes"));
+        e
+    }
+
+    pub fn container_create(
+        &self,
+        name: Option<&str>,
+        body: &ContainerCreateBody,
+    ) -> Endpoint<ContainerCreateResponse> {
+        let mut q = Query::default();
+        if let Some(n) = name.filter(|n| !n.is_empty()) {
+            q.pair("name", n);
+        }
+        let mut e: Endpoint<ContainerCreateResponse> = self.post(&format!("/containers/create{q}"));
+        e.body = Some(serde_json::to_string(body).expect("create body serializes"));
+        e
+    }
+
+    pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
+        self.get("/images/json")
+    }
+
+    /// Pulls `reference` (`name`, `name:tag` or `name@digest`); progress
+    /// arrives as JSON lines, and so do errors, inside a 200.
+    pub fn image_pull(&self, reference: &str) -> Endpoint<JsonStream<CreateImageInfo>> {
+        let (name, tag) = split_reference(reference);
+        let mut q = Query::default();
+        q.pair("fromImage", name);
+        q.pair("tag", tag);
+        self.post(&format!("/images/create{q}"))
+    }
+
     fn get<T>(&self, path: &str) -> Endpoint<T> {
         Endpoint::new(Method::Get, format!("{}{path}", self.version.prefix()))
     }
 
     fn post<T>(&self, path: &str) -> Endpoint<T> {
         Endpoint::new(Method::Post, format!("{}{path}", self.version.prefix()))
+    }
+}
+
+/// `name[:tag]` or `name@digest` → name and tag-or-digest (`latest` when
+/// neither is given). A `:` before the last `/` is a registry's port.
+pub fn split_reference(reference: &str) -> (&str, &str) {
+    if let Some((name, digest)) = reference.split_once('@') {
+        return (name, digest);
+    }
+    match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, tag),
+        _ => (reference, "latest"),
     }
 }
 
@@ -312,6 +433,63 @@ mod tests {
         assert_eq!(
             ev.path,
             "/v1.41/events?since=5&filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
+        );
+    }
+
+    #[test]
+    fn container_pages_and_files() {
+        assert_eq!(
+            api().container_kill("c", "SIGHUP").path,
+            "/v1.41/containers/c/kill?signal=SIGHUP"
+        );
+        assert_eq!(
+            api().container_rename("c", "new").path,
+            "/v1.41/containers/c/rename?name=new"
+        );
+        let head = api().container_archive("c", "/etc/os release", Method::Head);
+        assert_eq!(
+            (head.method, head.path.as_str()),
+            (
+                Method::Head,
+                "/v1.41/containers/c/archive?path=%2Fetc%2Fos%20release"
+            )
+        );
+        let up = api().container_upload("c", "/tmp");
+        assert_eq!(
+            (up.method, up.path.as_str()),
+            (Method::Put, "/v1.41/containers/c/archive?path=%2Ftmp")
+        );
+        assert_eq!(
+            api().container_stats("c", true).path,
+            "/v1.41/containers/c/stats?stream=1"
+        );
+        let create = api().container_create(
+            Some("web"),
+            &ContainerCreateBody {
+                image: Some("busybox".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(create.path, "/v1.41/containers/create?name=web");
+        assert_eq!(create.body.as_deref(), Some(r#"{"Image":"busybox"}"#));
+    }
+
+    #[test]
+    fn image_references() {
+        assert_eq!(split_reference("busybox"), ("busybox", "latest"));
+        assert_eq!(split_reference("busybox:1.36"), ("busybox", "1.36"));
+        assert_eq!(
+            split_reference("localhost:5000/app"),
+            ("localhost:5000/app", "latest")
+        );
+        assert_eq!(
+            split_reference("localhost:5000/app:v2"),
+            ("localhost:5000/app", "v2")
+        );
+        assert_eq!(split_reference("app@sha256:ab"), ("app", "sha256:ab"));
+        assert_eq!(
+            api().image_pull("localhost:5000/app").path,
+            "/v1.41/images/create?fromImage=localhost%3A5000%2Fapp&tag=latest"
         );
     }
 

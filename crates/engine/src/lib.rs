@@ -9,9 +9,11 @@
 mod buffer;
 pub mod endpoints;
 pub mod error;
+pub mod fanin;
 pub mod jsonlines;
 pub mod mux;
 pub mod policy;
+pub mod stats;
 pub mod version;
 
 /// Engine API models generated from the official Engine API specification.
@@ -19,7 +21,9 @@ pub use bollard_stubs::models;
 
 pub use endpoints::{Api, ContainerAction, Endpoint, Method};
 pub use error::{error_message, EngineError};
+pub use fanin::{FaninDecoder, Fanned};
 pub use jsonlines::JsonLines;
 pub use mux::{Frame, MuxDecoder, MuxError, StreamKind};
 pub use policy::{CanonicalPath, PathError, Policy};
+pub use stats::Usage;
 pub use version::{ApiVersion, VersionError};

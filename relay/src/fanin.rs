@@ -1,0 +1,211 @@
+//! Streams for pages that need many at once, and downloads a browser can
+//! save without holding them in memory.
+//!
+//! `GET /_berth/fanin?s=<engine path>&s=…` opens each engine stream and
+//! interleaves them as [`berth_engine::fanin`] frames in one response: a
+//! browser has only six connections per host, so merged logs and a stats
+//! column for every row could not otherwise stream at once.
+//!
+//! `GET /_berth/download?ticket=…&path=<engine path>&name=…` forwards one
+//! GET as an attachment. A link cannot carry the token, so it takes a
+//! single-use ticket, as the WebSockets do.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use berth_engine::fanin::{frame, DATA, END, ERROR, MAX_SOURCES};
+use berth_engine::CanonicalPath;
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::engine::Engine;
+use crate::error::refuse;
+use crate::AppState;
+
+pub const DOWNLOAD: &str = "/_berth/download";
+
+/// An engine path with its query, checked against the policy as a GET;
+/// what comes back is what to forward.
+fn checked(state: &AppState, path_and_query: &str) -> Result<String, (StatusCode, String)> {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let canonical = CanonicalPath::parse(path).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("refusing the path {path:?}: {e}"),
+        )
+    })?;
+    if crate::is_relay_path(&canonical.path()) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("{path:?} is not an engine path"),
+        ));
+    }
+    state
+        .guard
+        .policy
+        .check("GET", &canonical)
+        .map_err(|why| (StatusCode::FORBIDDEN, why))?;
+    Ok(match query {
+        Some(q) => format!("{}?{q}", canonical.forward()),
+        None => canonical.forward(),
+    })
+}
+
+pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
+    let sources: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "s")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if sources.is_empty() || sources.len() > MAX_SOURCES {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!("a fan-in takes 1 to {MAX_SOURCES} streams as s=<engine path>"),
+        );
+    }
+    let mut paths = Vec::with_capacity(sources.len());
+    for s in &sources {
+        match checked(&state, s) {
+            Ok(p) => paths.push(p),
+            Err((status, why)) => return refuse(status, why),
+        }
+    }
+    let (tx, mut rx) = mpsc::channel::<Bytes>(32);
+    for (i, path) in paths.into_iter().enumerate() {
+        tokio::spawn(source(state.engine.clone(), i as u8, path, tx.clone()));
+    }
+    drop(tx);
+    let body = futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx).map(|b| b.map(Ok::<_, Infallible>))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/vnd.berth.fanin")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_stream(body))
+        .expect("a valid response")
+}
+
+/// Copies one engine stream into the fan-in until it ends or the client
+/// leaves (then the engine connection is dropped at once, even when the
+/// stream is quiet).
+async fn source(engine: Arc<Engine>, i: u8, path: String, tx: mpsc::Sender<Bytes>) {
+    let run = async {
+        let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
+            .body(Body::empty())
+            .expect("a valid request");
+        let resp = match engine.client.request(req).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx
+                    .send(frame(ERROR, i, engine.error(&e).to_string().as_bytes()).into())
+                    .await;
+                return;
+            }
+        };
+        let status = resp.status();
+        let mut body = resp.into_body();
+        if !status.is_success() {
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let msg = berth_engine::error_message(status.as_u16(), &bytes);
+            let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
+            return;
+        }
+        while let Some(next) = body.frame().await {
+            match next {
+                Ok(f) => {
+                    if let Ok(data) = f.into_data() {
+                        if tx.send(frame(DATA, i, &data).into()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let msg = format!("the engine cut the stream: {e}");
+                    let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(frame(END, i, b"").into()).await;
+    };
+    tokio::select! {
+        () = run => {}
+        () = tx.closed() => {}
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Download {
+    ticket: String,
+    path: String,
+    name: Option<String>,
+}
+
+pub async fn download(State(state): State<AppState>, Query(q): Query<Download>) -> Response {
+    if !state.access.redeem_ticket(&q.ticket) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a download needs a fresh ticket from POST /_berth/tickets (single use, 30 s)",
+        );
+    }
+    let path = match checked(&state, &q.path) {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let engine = &state.engine;
+    let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
+        .body(Body::empty())
+        .expect("a valid request");
+    let resp = match engine.client.request(req).await {
+        Ok(r) => r,
+        Err(e) => return engine.error(&e).into_response(),
+    };
+    let (parts, body) = resp.into_parts();
+    if !parts.status.is_success() {
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        return refuse(
+            parts.status,
+            berth_engine::error_message(parts.status.as_u16(), &bytes),
+        );
+    }
+    // Only safe characters reach the header; the browser picks the rest.
+    let name: String = q
+        .name
+        .unwrap_or_else(|| "download.tar".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut out = Response::new(Body::new(body));
+    for h in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+        if let Some(v) = parts.headers.get(&h) {
+            out.headers_mut().insert(h, v.clone());
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        out.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
+}
