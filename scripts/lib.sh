@@ -46,8 +46,20 @@ ensure_console_tools() {
   fi
 }
 
+# The browser libraries the console loads as they are (xterm.js), pinned by
+# frontend/package-lock.json; installed again only when the lock changes.
+ensure_console_vendor() {
+  local lock=frontend/package-lock.json stamp=frontend/node_modules/.package-lock.json
+  if [[ ! -f $stamp || $lock -nt $stamp ]]; then
+    apt_need npm npm
+    say "installing the console's npm packages (xterm.js)"
+    (cd frontend && npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
+
 build_console() {
   ensure_console_tools
+  ensure_console_vendor
   say "building the console (trunk, release, wasm-opt)"
   trunk build --release --offline
 }

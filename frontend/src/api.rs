@@ -4,7 +4,9 @@
 use std::fmt;
 
 use berth_engine::endpoints::JsonStream;
-use berth_engine::{Api, ApiVersion, Endpoint, EngineError, JsonLines, Method, Policy};
+use berth_engine::{
+    Api, ApiVersion, Endpoint, EngineError, FaninDecoder, Fanned, JsonLines, Method, Policy,
+};
 use gloo_net::http::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -65,10 +67,25 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What a request carries.
+pub enum Body<'a> {
+    None,
+    Json(&'a str),
+}
+
 async fn send(
     method: Method,
     path: &str,
     body: Option<&str>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, ApiError> {
+    send_body(method, path, body.map_or(Body::None, Body::Json), signal).await
+}
+
+pub async fn send_body(
+    method: Method,
+    path: &str,
+    body: Body<'_>,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Response, ApiError> {
     let builder = RequestBuilder::new(path)
@@ -76,6 +93,7 @@ async fn send(
             Method::Get => gloo_net::http::Method::GET,
             Method::Head => gloo_net::http::Method::HEAD,
             Method::Post => gloo_net::http::Method::POST,
+            Method::Put => gloo_net::http::Method::PUT,
             Method::Delete => gloo_net::http::Method::DELETE,
         })
         .abort_signal(signal);
@@ -84,7 +102,7 @@ async fn send(
         None => builder,
     };
     let sent = match body {
-        Some(json) => {
+        Body::Json(json) => {
             builder
                 .header("Content-Type", "application/json")
                 .body(json.to_owned())
@@ -92,7 +110,7 @@ async fn send(
                 .send()
                 .await
         }
-        None => builder.send().await,
+        Body::None => builder.send().await,
     };
     let resp =
         sent.map_err(|e| ApiError::Unreachable(format!("the relay did not answer ({e})")))?;
@@ -164,6 +182,15 @@ pub async fn call<T: DeserializeOwned>(endpoint: Endpoint<T>) -> Result<T, ApiEr
         .map_err(|e| ApiError::Unexpected(format!("{}: {e}", endpoint.path)))
 }
 
+/// Makes a call and returns its raw answer (headers, streamed body).
+pub async fn raw<T>(endpoint: &Endpoint<T>, body: Body<'_>) -> Result<Response, ApiError> {
+    let body = match (body, endpoint.body.as_deref()) {
+        (Body::None, Some(json)) => Body::Json(json),
+        (b, _) => b,
+    };
+    send_body(endpoint.method, &endpoint.path, body, None).await
+}
+
 /// Makes a call whose answer has no body worth reading.
 pub async fn act(endpoint: Endpoint<()>) -> Result<(), ApiError> {
     send(
@@ -185,8 +212,99 @@ pub async fn stream<T: DeserializeOwned>(
     opened: impl FnOnce(),
     mut each: impl FnMut(T),
 ) -> Result<(), ApiError> {
-    let resp = send(endpoint.method, &endpoint.path, None, Some(signal)).await?;
+    let resp = send(
+        endpoint.method,
+        &endpoint.path,
+        endpoint.body.as_deref(),
+        Some(signal),
+    )
+    .await?;
     opened();
+    let mut lines = JsonLines::<T>::new();
+    read_body(resp, |chunk| {
+        lines.push(chunk);
+        while let Some(item) = lines.next_value() {
+            match item {
+                Ok(v) => each(v),
+                Err(e) => leptos::logging::warn!("skipping a stream line: {e}"),
+            }
+        }
+    })
+    .await
+}
+
+/// Several engine streams over one connection (the relay's fan-in): a
+/// browser has six connections per host, so pages with many streams share
+/// one. `each` gets every frame, tagged with its path's index.
+pub async fn fanin(
+    paths: &[String],
+    signal: &web_sys::AbortSignal,
+    opened: impl FnOnce(),
+    mut each: impl FnMut(Fanned),
+) -> Result<(), ApiError> {
+    let query: Vec<String> = paths
+        .iter()
+        .map(|p| format!("s={}", String::from(js_sys::encode_uri_component(p))))
+        .collect();
+    let url = format!("/_berth/fanin?{}", query.join("&"));
+    let resp = send(Method::Get, &url, None, Some(signal)).await?;
+    opened();
+    let mut frames = FaninDecoder::new();
+    read_body(resp, |chunk| {
+        frames.push(chunk);
+        while let Some(f) = frames.next_frame() {
+            each(f);
+        }
+    })
+    .await
+}
+
+/// A single-use ticket for a WebSocket or a download link, which cannot
+/// carry the token.
+pub async fn ticket() -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Ticket {
+        ticket: String,
+    }
+    let resp = send(Method::Post, "/_berth/tickets", None, None).await?;
+    let t: Ticket = resp
+        .json()
+        .await
+        .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    Ok(t.ticket)
+}
+
+/// Saves what an engine GET answers as a file, streamed by the browser's
+/// own download (with its progress), never held in the page.
+pub async fn download<T>(endpoint: Endpoint<T>, name: &str) -> Result<(), ApiError> {
+    let ticket = ticket().await?;
+    let url = format!(
+        "/_berth/download?ticket={ticket}&path={}&name={}",
+        String::from(js_sys::encode_uri_component(&endpoint.path)),
+        String::from(js_sys::encode_uri_component(name)),
+    );
+    save_url(&url, name);
+    Ok(())
+}
+
+/// Clicks a temporary link that saves `url` as `name`.
+pub fn save_url(url: &str, name: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(a) = doc.create_element("a") {
+        let _ = a.set_attribute("href", url);
+        let _ = a.set_attribute("download", name);
+        if let (Some(body), Ok(a)) = (doc.body(), a.dyn_into::<web_sys::HtmlElement>()) {
+            let _ = body.append_child(&a);
+            a.click();
+            a.remove();
+        }
+    }
+}
+
+/// Feeds a response body to `each` chunk by chunk as it arrives.
+pub async fn read_body(resp: Response, mut each: impl FnMut(&[u8])) -> Result<(), ApiError> {
     let body = resp
         .body()
         .ok_or_else(|| ApiError::Unexpected("a stream without a body".into()))?;
@@ -194,7 +312,6 @@ pub async fn stream<T: DeserializeOwned>(
         .get_reader()
         .dyn_into()
         .map_err(|_| ApiError::Unexpected("the stream cannot be read".into()))?;
-    let mut lines = JsonLines::<T>::new();
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -207,12 +324,6 @@ pub async fn stream<T: DeserializeOwned>(
             return Ok(());
         }
         let value = js_sys::Reflect::get(&chunk, &"value".into()).unwrap_or_default();
-        lines.push(&js_sys::Uint8Array::new(&value).to_vec());
-        while let Some(item) = lines.next_value() {
-            match item {
-                Ok(v) => each(v),
-                Err(e) => leptos::logging::warn!("skipping a stream line: {e}"),
-            }
-        }
+        each(&js_sys::Uint8Array::new(&value).to_vec());
     }
 }

@@ -2,11 +2,14 @@
 
 use berth_engine::{Api, Policy};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::api::{self, ApiError};
-use crate::routes::{containers::Containers, dashboard::Dashboard};
+use crate::routes::container::{ContainerPage, Inspect, Logs, Overview, Processes};
+use crate::routes::{
+    containers::Containers, dashboard::Dashboard, files::Files, stats::Stats, terminal::Terminal,
+};
 use crate::ui::{Notices, NoticesView, Problem};
 
 /// Where the relay serves the console. The router matches routes below it;
@@ -62,6 +65,15 @@ pub fn App() -> impl IntoView {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
+                                    <ParentRoute path=path!("/containers/:id") view=ContainerPage>
+                                        <Route path=path!("") view=Overview/>
+                                        <Route path=path!("inspect") view=Inspect/>
+                                        <Route path=path!("logs") view=Logs/>
+                                        <Route path=path!("stats") view=Stats/>
+                                        <Route path=path!("top") view=Processes/>
+                                        <Route path=path!("terminal") view=Terminal/>
+                                        <Route path=path!("files") view=Files/>
+                                    </ParentRoute>
                                 </Routes>
                             }.into_any(),
                             Err(ApiError::Unauthorized(why)) => view! { <SignIn why/> }.into_any(),

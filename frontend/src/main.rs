@@ -1,8 +1,10 @@
 //! The Berth console: manages a Docker engine through the relay that served
 //! it. State and calls live in `api`, pages in `routes`, shared pieces in `ui`.
 
+mod ansi;
 mod api;
 mod app;
+mod live;
 mod routes;
 mod ui;
 

@@ -161,7 +161,7 @@ pub async fn download(State(state): State<AppState>, Query(q): Query<Download>) 
     }
     let path = match checked(&state, &q.path) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err((status, why)) => return refuse(status, why),
     };
     let engine = &state.engine;
     let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))

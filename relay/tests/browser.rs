@@ -8,10 +8,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::util::*;
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// The built console: `BERTH_TEST_CONSOLE_DIR`, else the workspace's dist/.
-fn console_dir() -> String {
+pub(crate) fn console_dir() -> String {
     let dir = std::env::var("BERTH_TEST_CONSOLE_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../dist").to_owned());
     assert!(
@@ -22,18 +22,27 @@ fn console_dir() -> String {
 }
 
 /// chromedriver and one browser session, both ended when dropped.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub(crate) async fn start() -> Browser {
         Browser::start_with(&[]).await
     }
 
     /// With extra Chromium arguments (window size, colour scheme).
-    async fn start_with(extra: &[&str]) -> Browser {
+    pub(crate) async fn start_with(extra: &[&str]) -> Browser {
+        Browser::start_full(extra, None).await
+    }
+
+    /// Saving downloads into `downloads` without asking.
+    pub(crate) async fn start_downloading(downloads: &std::path::Path) -> Browser {
+        Browser::start_full(&[], Some(downloads)).await
+    }
+
+    async fn start_full(extra: &[&str], downloads: Option<&std::path::Path>) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -61,9 +70,15 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.display()));
         // Later switches win, so these can override the defaults.
         args.extend(extra.iter().map(|a| a.to_string()));
-        let caps = serde_json::json!({
+        let mut caps = serde_json::json!({
             "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
         });
+        if let Some(dir) = downloads {
+            caps["goog:chromeOptions"]["prefs"] = serde_json::json!({
+                "download.default_directory": dir,
+                "download.prompt_for_download": false,
+            });
+        }
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.as_object().unwrap().clone())
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -72,7 +87,7 @@ impl Browser {
         Browser { client, driver }
     }
 
-    async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn css(&self, selector: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
             .at_most(WAIT)
@@ -81,12 +96,12 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {selector} on the page: {e}"))
     }
 
-    async fn text_of(&self, selector: &str) -> String {
+    pub(crate) async fn text_of(&self, selector: &str) -> String {
         self.css(selector).await.text().await.unwrap()
     }
 
     /// Waits until no element matches `selector`.
-    async fn gone(&self, selector: &str) {
+    pub(crate) async fn gone(&self, selector: &str) {
         let start = std::time::Instant::now();
         while !self
             .client
@@ -101,7 +116,7 @@ impl Browser {
     }
 
     /// The notices on the page, for failure messages.
-    async fn notices(&self) -> Vec<String> {
+    pub(crate) async fn notices(&self) -> Vec<String> {
         let mut out = Vec::new();
         for n in self.client.find_all(Locator::Css(".notice")).await.unwrap() {
             out.push(n.text().await.unwrap_or_default());
@@ -109,7 +124,44 @@ impl Browser {
         out
     }
 
-    async fn end(mut self) {
+    /// Waits until the text of `selector` satisfies `ok`; returns it.
+    pub(crate) async fn wait_text(&self, selector: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let mut text = String::new();
+            for el in self.client.find_all(Locator::Css(selector)).await.unwrap() {
+                text += &el.text().await.unwrap_or_default();
+                text.push('\n');
+            }
+            if ok(&text) {
+                return text;
+            }
+            if start.elapsed() >= WAIT {
+                self.keep_evidence().await;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "{selector} never got there; it says {text:?}; notices {:?}",
+                self.notices().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Leaves the page's HTML and a screenshot in the temp folder, named in
+    /// the failure message, for a test about to fail.
+    pub(crate) async fn keep_evidence(&self) {
+        let base = std::env::temp_dir().join(unique("berth-browser-failure"));
+        if let Ok(html) = self.client.source().await {
+            let _ = std::fs::write(base.with_extension("html"), html);
+        }
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(base.with_extension("png"), png);
+        }
+        eprintln!("page kept in {}.{{html,png}}", base.display());
+    }
+
+    pub(crate) async fn end(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -117,7 +169,7 @@ impl Browser {
 }
 
 /// A relay with the console in front of `engine`, and a browser on `page`.
-async fn open(engine: &str, page: &str) -> (Relay, Browser) {
+pub(crate) async fn open(engine: &str, page: &str) -> (Relay, Browser) {
     let relay = Relay::start_with(engine, &["--console-dir", &console_dir()]);
     let b = Browser::start().await;
     b.client.goto(&relay.url(page)).await.unwrap();
@@ -126,7 +178,7 @@ async fn open(engine: &str, page: &str) -> (Relay, Browser) {
 
 /// A container that stops at once on SIGTERM (busybox sleep as PID 1
 /// would make `stop` wait its full timeout), once its trap is set.
-fn quick_stopping(prefix: &str) -> Container {
+pub(crate) fn quick_stopping(prefix: &str) -> Container {
     let script = "trap 'exit 0' TERM; echo ready; sleep 600 & wait";
     let c = Container::run(prefix, &[IMAGE, "sh", "-c", script]);
     wait_for("the TERM trap", WAIT, || {

@@ -6,6 +6,7 @@ mod util;
 
 mod browser;
 mod conformance;
+mod container_page;
 mod faults;
 mod lifecycle;
 mod policy;

@@ -221,6 +221,13 @@ impl Api {
         self.get(&format!("/containers/{}/json", component(id)))
     }
 
+    /// The same answer as JSON, exactly as the engine gave it: what an
+    /// inspect view must show (fields newer than the models included), and
+    /// much less code in the console than the full model's decoder.
+    pub fn container_inspect_raw(&self, id: &str) -> Endpoint<serde_json::Value> {
+        self.get(&format!("/containers/{}/json", component(id)))
+    }
+
     /// The processes, as `ps` with the engine's default options.
     pub fn container_top(&self, id: &str) -> Endpoint<ContainerTopResponse> {
         self.get(&format!("/containers/{}/top", component(id)))

@@ -6,6 +6,7 @@
 //! feed the decoders whatever bytes arrive, split however the network split
 //! them.
 
+pub mod archive;
 mod buffer;
 pub mod endpoints;
 pub mod error;

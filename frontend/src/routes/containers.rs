@@ -2,17 +2,18 @@
 //! allows. The list follows the engine's events stream, so changes made here
 //! or anywhere else show without a reload.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use berth_engine::endpoints::EventsOptions;
-use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State, EventMessage};
+use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
 use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
-use crate::app::Engine;
+use crate::app::{href, Engine};
+use crate::live::{container_filters, follow_events};
 use crate::ui::{ago, Notices, Problem};
 
 /// A row's worth of a container, flattened for display and filtering.
@@ -82,10 +83,10 @@ const STATES: [(&str, &str); 7] = [
 
 /// What the remove dialog is asking about.
 #[derive(Clone)]
-struct Removal {
-    id: String,
-    name: String,
-    running: bool,
+pub struct Removal {
+    pub id: String,
+    pub name: String,
+    pub running: bool,
 }
 
 /// Where the list is: the table is built once it has rows and then only
@@ -122,7 +123,7 @@ pub fn Containers() -> impl IntoView {
         });
     };
     reload();
-    let live = follow_events(engine, reload);
+    let live = follow_events(engine, container_filters(None), reload);
 
     let phase = Memo::new(move |_| match &*rows.read() {
         None => Phase::Loading,
@@ -328,7 +329,7 @@ fn row_view(
     };
     view! {
         <tr data-container=name data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()>
-            <td data-label="Name" class="name" title=id>{name}</td>
+            <td data-label="Name" class="name" title=id.clone()><A href=href(&format!("/containers/{id}"))>{name}</A></td>
             <td data-label="Image">{field(|r| r.image.clone())}</td>
             <td data-label="State"><span class=move || format!("state {}", state.get())>{move || state.get().to_string()}</span></td>
             <td data-label="Status">{field(|r| r.status.clone())}</td>
@@ -343,7 +344,7 @@ fn row_view(
 }
 
 #[component]
-fn RemoveDialog(
+pub fn RemoveDialog(
     removal: Removal,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
     on_confirm: impl Fn(bool) + Copy + Send + Sync + 'static,
@@ -371,83 +372,4 @@ fn RemoveDialog(
             </div>
         </div>
     }
-}
-
-/// Calls `changed` (coalesced) whenever the engine reports a container
-/// event, for as long as the page is open. When the stream drops (the
-/// engine restarting, say) it reconnects with backoff, and calls `changed`
-/// once back, for what happened meanwhile. The signal says whether the
-/// stream is live.
-fn follow_events(engine: Engine, changed: impl Fn() + Clone + 'static) -> RwSignal<bool> {
-    let live = RwSignal::new(true);
-    let Ok(controller) = web_sys::AbortController::new() else {
-        return live;
-    };
-    let signal = controller.signal();
-    on_cleanup({
-        let controller = send_wrapper::SendWrapper::new(controller);
-        move || controller.abort()
-    });
-    spawn_local(async move {
-        let mut delay = 500;
-        while !signal.aborted() {
-            if let Ok(api) = engine.api().await {
-                let mut filters = BTreeMap::new();
-                filters.insert("type".to_owned(), vec!["container".to_owned()]);
-                let opts = EventsOptions {
-                    filters,
-                    ..Default::default()
-                };
-                let pending = std::rc::Rc::new(std::cell::Cell::new(false));
-                let on_event = {
-                    let changed = changed.clone();
-                    move |_: EventMessage| {
-                        // A burst of events (create, start, …) makes one reload.
-                        if !pending.replace(true) {
-                            let pending = pending.clone();
-                            let changed = changed.clone();
-                            set_timeout(
-                                move || {
-                                    pending.set(false);
-                                    changed();
-                                },
-                                std::time::Duration::from_millis(150),
-                            );
-                        }
-                    }
-                };
-                let opened = {
-                    let changed = changed.clone();
-                    move || {
-                        if !live.get_untracked() {
-                            live.set(true);
-                            changed();
-                        }
-                    }
-                };
-                if api::stream(api.events(&opts), &signal, opened, on_event)
-                    .await
-                    .is_ok()
-                {
-                    delay = 500;
-                }
-            }
-            if signal.aborted() {
-                break;
-            }
-            live.set(false);
-            sleep(delay).await;
-            delay = (delay * 2).min(5_000);
-        }
-    });
-    live
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -1,4 +1,9 @@
 //! One module per page.
 
+pub mod container;
 pub mod containers;
 pub mod dashboard;
+pub mod files;
+pub mod logs;
+pub mod stats;
+pub mod terminal;

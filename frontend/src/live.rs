@@ -1,0 +1,103 @@
+//! Following the engine's events stream: pages reload what changed instead
+//! of polling.
+
+use std::collections::BTreeMap;
+
+use berth_engine::endpoints::EventsOptions;
+use berth_engine::models::EventMessage;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::app::Engine;
+
+/// Events about containers only; with `id`, about that one.
+pub fn container_filters(id: Option<&str>) -> BTreeMap<String, Vec<String>> {
+    let mut filters = BTreeMap::new();
+    filters.insert("type".to_owned(), vec!["container".to_owned()]);
+    if let Some(id) = id {
+        filters.insert("container".to_owned(), vec![id.to_owned()]);
+    }
+    filters
+}
+
+/// Calls `changed` (coalesced) whenever the engine reports an event that
+/// passes `filters`, for as long as the page is open. When the stream drops (the
+/// engine restarting, say) it reconnects with backoff, and calls `changed`
+/// once back, for what happened meanwhile. The signal says whether the
+/// stream is live.
+pub fn follow_events(
+    engine: Engine,
+    filters: BTreeMap<String, Vec<String>>,
+    changed: impl Fn() + Clone + 'static,
+) -> RwSignal<bool> {
+    let live = RwSignal::new(true);
+    let Ok(controller) = web_sys::AbortController::new() else {
+        return live;
+    };
+    let signal = controller.signal();
+    on_cleanup({
+        let controller = send_wrapper::SendWrapper::new(controller);
+        move || controller.abort()
+    });
+    spawn_local(async move {
+        let mut delay = 500;
+        while !signal.aborted() {
+            if let Ok(api) = engine.api().await {
+                let opts = EventsOptions {
+                    filters: filters.clone(),
+                    ..Default::default()
+                };
+                let pending = std::rc::Rc::new(std::cell::Cell::new(false));
+                let on_event = {
+                    let changed = changed.clone();
+                    move |_: EventMessage| {
+                        // A burst of events (create, start, …) makes one reload.
+                        if !pending.replace(true) {
+                            let pending = pending.clone();
+                            let changed = changed.clone();
+                            set_timeout(
+                                move || {
+                                    pending.set(false);
+                                    changed();
+                                },
+                                std::time::Duration::from_millis(150),
+                            );
+                        }
+                    }
+                };
+                let opened = {
+                    let changed = changed.clone();
+                    move || {
+                        if !live.get_untracked() {
+                            live.set(true);
+                            changed();
+                        }
+                    }
+                };
+                if api::stream(api.events(&opts), &signal, opened, on_event)
+                    .await
+                    .is_ok()
+                {
+                    delay = 500;
+                }
+            }
+            if signal.aborted() {
+                break;
+            }
+            live.set(false);
+            sleep(delay).await;
+            delay = (delay * 2).min(5_000);
+        }
+    });
+    live
+}
+
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -1,0 +1,305 @@
+//! One container's page in a real headless Chromium: live logs and their
+//! filter, stats, terminals (exec and attach), files and export.
+
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+
+use crate::browser::{console_dir, open, Browser, WAIT};
+use crate::util::*;
+
+/// A container that prints `first` (stdout) and `oops` (stderr), then a
+/// line for every token written to /go, so lines can be made to appear
+/// after the page has opened.
+fn talker(prefix: &str) -> Container {
+    let script = "echo first; echo oops >&2; trap 'exit 0' TERM; \
+                  while true; do if [ -f /go ]; then echo after-open-$(cat /go); rm /go; fi; sleep 0.2; done";
+    let c = Container::run(prefix, &[IMAGE, "sh", "-c", script]);
+    wait_for("its first line", WAIT, || {
+        docker_ok(&engine(), &["logs", &c.name]).contains("first")
+    });
+    c
+}
+
+/// Makes the talker print `after-open-{token}`, and waits until it has.
+fn say(c: &Container, token: &str) {
+    docker_ok(
+        &engine(),
+        &["exec", &c.name, "sh", "-c", &format!("echo {token} > /go")],
+    );
+    wait_for("the line", WAIT, || {
+        docker_ok(&engine(), &["logs", &c.name]).contains(&format!("after-open-{token}"))
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_stream_live_and_the_filter_hides_what_does_not_match() {
+    let c = talker("logs");
+    let (_relay, b) = open(&engine(), &format!("/console/containers/{}/logs", c.name)).await;
+    b.wait_text(".log-view", |t| t.contains("first") && t.contains("oops"))
+        .await;
+    // stderr is told apart.
+    let err = b.text_of(".log-row[data-stream=stderr]").await;
+    assert!(err.contains("oops"), "{err}");
+
+    // A line printed after the page opened arrives on the stream.
+    say(&c, "42");
+    b.wait_text(".log-view", |t| t.contains("after-open-42"))
+        .await;
+
+    // The filter hides the rest, and says how many match.
+    let filter = b.css("[data-log-filter]").await;
+    filter.send_keys("after").await.unwrap();
+    let shown = b.wait_text(".log-view", |t| !t.contains("first")).await;
+    assert!(shown.contains("after-open-42"), "{shown}");
+    b.wait_text("[data-log-count]", |t| t.starts_with("1 of 3 lines match"))
+        .await;
+
+    // Regular expressions, and lines arriving while filtered.
+    b.css("[data-log-regex]").await.click().await.unwrap();
+    filter
+        .send_keys(Key::Backspace.to_string().repeat(5).as_str())
+        .await
+        .unwrap();
+    filter.send_keys("^after-open-[0-9]+7$").await.unwrap();
+    say(&c, "17");
+    say(&c, "18");
+    let shown = b
+        .wait_text(".log-view", |t| t.contains("after-open-17"))
+        .await;
+    assert!(
+        !shown.contains("after-open-42") && !shown.contains("after-open-18"),
+        "{shown}"
+    );
+    // A bad pattern is said so, not thrown.
+    filter.send_keys("(").await.unwrap();
+    b.css("[data-filter-error]").await;
+
+    // stdout off leaves stderr alone.
+    filter
+        .send_keys(Key::Backspace.to_string().repeat(40).as_str())
+        .await
+        .unwrap();
+    b.css("[data-log-stdout]").await.click().await.unwrap();
+    let shown = b.wait_text(".log-view", |t| !t.contains("first")).await;
+    assert!(shown.contains("oops"), "{shown}");
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stats_tab_charts_live_samples() {
+    let c = talker("stats");
+    let (_relay, b) = open(&engine(), &format!("/console/containers/{}/stats", c.name)).await;
+    let start = std::time::Instant::now();
+    loop {
+        let n: usize = b
+            .css(".stats")
+            .await
+            .attr("data-samples")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
+        if n >= 3 {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "only {n} samples");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let points = b
+        .css("[data-chart='CPU %'] polyline")
+        .await
+        .attr("points")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(points.split(' ').count() >= 3, "{points}");
+    let mem = b.text_of("[data-mem]").await;
+    assert!(mem.contains("iB"), "{mem}");
+    b.end().await;
+}
+
+/// Types into xterm.js (its hidden textarea takes the keys).
+async fn type_in_terminal(b: &Browser, text: &str) {
+    let area = b.css(".xterm-helper-textarea").await;
+    area.send_keys(text).await.unwrap();
+}
+
+async fn terminal_text(b: &Browser) -> String {
+    b.text_of(".xterm-rows").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_terminal_runs_commands_follows_resizes_and_ends_cat_on_eof() {
+    let c = talker("term");
+    let (_relay, b) = open(
+        &engine(),
+        &format!("/console/containers/{}/terminal", c.name),
+    )
+    .await;
+    b.css("[data-term-connect]").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("Connected"))
+        .await;
+    type_in_terminal(&b, "echo sum-$((40+2))\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains("sum-42")).await;
+
+    // stty size matches the terminal, before and after the window changes.
+    let size = |rows: String, cols: String| format!("{rows} {cols}");
+    let term = b.css(".term").await;
+    let before = size(
+        term.attr("data-rows").await.unwrap().unwrap(),
+        term.attr("data-cols").await.unwrap().unwrap(),
+    );
+    type_in_terminal(&b, "stty size\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains(&before)).await;
+    b.client.set_window_size(900, 700).await.unwrap();
+    let start = std::time::Instant::now();
+    let after = loop {
+        let now = size(
+            term.attr("data-rows").await.unwrap().unwrap(),
+            term.attr("data-cols").await.unwrap().unwrap(),
+        );
+        if now != before {
+            break now;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the terminal kept its size {before}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    type_in_terminal(&b, "clear; stty size\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains(&after)).await;
+    b.css("[data-term-close]").await.click().await.unwrap();
+
+    // Without a TTY: cat echoes until the input ends, then exits 0.
+    b.css("[data-term-shell]")
+        .await
+        .select_by_value("custom")
+        .await
+        .unwrap();
+    b.css("[data-term-custom]")
+        .await
+        .send_keys("cat")
+        .await
+        .unwrap();
+    b.css("[data-term-tty]").await.click().await.unwrap();
+    b.css("[data-term-connect]").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("Connected"))
+        .await;
+    type_in_terminal(&b, "meow\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains("meow")).await;
+    b.css("[data-term-eof]").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("Exited with code 0"))
+        .await;
+
+    // A command the image lacks is said so.
+    b.css("[data-term-custom]")
+        .await
+        .send_keys("x")
+        .await
+        .unwrap();
+    b.css("[data-term-connect]").await.click().await.unwrap();
+    let status = b
+        .wait_text("[data-term-status]", |t| {
+            t.contains("Exited") || t.contains("Could not")
+        })
+        .await;
+    assert!(
+        status.contains("no such command") || status.contains("not found"),
+        "{status}"
+    );
+    let _ = terminal_text(&b).await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_shows_the_main_process_and_detach_leaves_it_running() {
+    let c = Container::run("attach-ui", &["-it", IMAGE, "sh"]);
+    let (_relay, b) = open(
+        &engine(),
+        &format!("/console/containers/{}/terminal", c.name),
+    )
+    .await;
+    b.css("[data-term-mode]")
+        .await
+        .select_by_value("attach")
+        .await
+        .unwrap();
+    b.css("[data-term-connect]").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("Connected"))
+        .await;
+    type_in_terminal(&b, "echo attached-$((6*7))\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains("attached-42"))
+        .await;
+    b.css("[data-term-close]").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("keeps running"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(c.state(), "running");
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_browse_and_upload_and_export_downloads_a_tarball() {
+    let c = talker("files");
+    let downloads = tempfile::tempdir().unwrap();
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start_downloading(downloads.path()).await;
+    b.client
+        .goto(&relay.url(&format!("/console/containers/{}/files", c.name)))
+        .await
+        .unwrap();
+    // The root lists; folders open.
+    b.css("tr[data-file=etc]").await;
+    b.css("tr[data-file=tmp] button.link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("[data-files-dir]", |_| true).await;
+    let dir = b
+        .css("[data-files-dir]")
+        .await
+        .attr("data-files-dir")
+        .await
+        .unwrap();
+    assert_eq!(dir.as_deref(), Some("/tmp"));
+
+    let local = tempfile::tempdir().unwrap();
+    let file = write_file(local.path(), "hello.txt", b"uploaded through the console\n");
+    b.client
+        .find(Locator::Css("[data-files-upload]"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    b.css("tr[data-file='hello.txt']").await;
+    let inside = docker_ok(&engine(), &["exec", &c.name, "cat", "/tmp/hello.txt"]);
+    assert_eq!(inside, "uploaded through the console\n");
+
+    // Export: the browser saves the filesystem tar, streamed by the relay.
+    b.css("[data-action=export]").await.click().await.unwrap();
+    let tar = downloads.path().join(format!("{}.tar", c.name));
+    wait_for("the export download", WAIT, || {
+        tar.is_file()
+            && !downloads.path().read_dir().unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".crdownload")
+            })
+    });
+    let listing = std::process::Command::new("tar")
+        .arg("tf")
+        .arg(&tar)
+        .output()
+        .unwrap();
+    let listing = text(&listing.stdout);
+    assert!(listing.lines().any(|l| l == "tmp/hello.txt"), "{listing}");
+    assert!(listing.lines().any(|l| l == "bin/busybox"), "{listing}");
+    b.end().await;
+}
