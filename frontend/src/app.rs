@@ -7,6 +7,8 @@ use leptos_router::path;
 
 use crate::api::{self, ApiError};
 use crate::routes::container::{ContainerPage, Inspect, Logs, Overview, Processes};
+use crate::routes::create::Create;
+use crate::routes::logs::MergedLogs;
 use crate::routes::{
     containers::Containers, dashboard::Dashboard, files::Files, stats::Stats, terminal::Terminal,
 };
@@ -16,7 +18,8 @@ use crate::ui::{Notices, NoticesView, Problem};
 /// links carry it themselves (the router leaves absolute hrefs as they are).
 pub const BASE: &str = "/console";
 
-/// A link to a console page: `href("/containers")`.
+/// A link to a console page: `href("/containers")`. (The router's
+/// `navigate` takes the page without the base: it adds it.)
 pub fn href(page: &str) -> String {
     format!("{BASE}{page}")
 }
@@ -53,10 +56,12 @@ pub fn App() -> impl IntoView {
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/containers")>"Containers"</A>
                 </nav>
+                <span class="muted hint-key" title="Command palette">"Ctrl K"</span>
                 <EngineBadge/>
                 <SignOut/>
             </header>
             <NoticesView/>
+            <crate::palette::Palette/>
             <main>
                 <Transition fallback=|| view! { <p class="loading">"Connecting to the engine…"</p> }>
                     {move || Suspend::new(async move {
@@ -65,6 +70,8 @@ pub fn App() -> impl IntoView {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
+                                    <Route path=path!("/logs") view=MergedLogs/>
+                                    <Route path=path!("/create") view=Create/>
                                     <ParentRoute path=path!("/containers/:id") view=ContainerPage>
                                         <Route path=path!("") view=Overview/>
                                         <Route path=path!("inspect") view=Inspect/>

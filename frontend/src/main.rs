@@ -5,6 +5,7 @@ mod ansi;
 mod api;
 mod app;
 mod live;
+mod palette;
 mod routes;
 mod ui;
 

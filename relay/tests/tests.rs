@@ -9,6 +9,7 @@ mod conformance;
 mod container_page;
 mod faults;
 mod lifecycle;
+mod list_and_create;
 mod policy;
 mod security;
 mod streams;

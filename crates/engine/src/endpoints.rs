@@ -311,6 +311,26 @@ impl Api {
         e
     }
 
+    /// Create from a body built as JSON (see [`crate::run::RunSpec::body`]).
+    pub fn container_create_raw(
+        &self,
+        name: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Endpoint<ContainerCreateResponse> {
+        let mut q = Query::default();
+        if let Some(n) = name.filter(|n| !n.is_empty()) {
+            q.pair("name", n);
+        }
+        let mut e: Endpoint<ContainerCreateResponse> = self.post(&format!("/containers/create{q}"));
+        e.body = Some(body.to_string());
+        e
+    }
+
+    /// Whether an image is here (404 when not), as raw JSON.
+    pub fn image_inspect_raw(&self, reference: &str) -> Endpoint<serde_json::Value> {
+        self.get(&format!("/images/{}/json", image_path(reference)))
+    }
+
     pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
         self.get("/images/json")
     }
@@ -344,6 +364,16 @@ pub fn split_reference(reference: &str) -> (&str, &str) {
         Some((name, tag)) if !tag.contains('/') => (name, tag),
         _ => (reference, "latest"),
     }
+}
+
+/// An image name in a path: its `/`s stay path separators (the engine's
+/// routes take `/images/{name:.*}/json`), each segment escaped on its own.
+fn image_path(reference: &str) -> String {
+    reference
+        .split('/')
+        .map(component)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn component(s: &str) -> String {
@@ -483,6 +513,10 @@ mod tests {
 
     #[test]
     fn image_references() {
+        assert_eq!(
+            api().image_inspect_raw("localhost:5000/team/app:v1").path,
+            "/v1.41/images/localhost%3A5000/team/app%3Av1/json"
+        );
         assert_eq!(split_reference("busybox"), ("busybox", "latest"));
         assert_eq!(split_reference("busybox:1.36"), ("busybox", "1.36"));
         assert_eq!(

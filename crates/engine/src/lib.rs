@@ -14,6 +14,7 @@ pub mod fanin;
 pub mod jsonlines;
 pub mod mux;
 pub mod policy;
+pub mod run;
 pub mod stats;
 pub mod version;
 

@@ -162,7 +162,7 @@ pub fn ContainerPage() -> impl IntoView {
                 }
                 .await;
                 match result {
-                    Ok(()) => navigate.with_value(|n| n(&href("/containers"), Default::default())),
+                    Ok(()) => navigate.with_value(|n| n("/containers", Default::default())),
                     Err(err) => notices.error(format!("Could not remove {}: {err}", r.name)),
                 }
             });

@@ -1,8 +1,11 @@
 //! Every container, filterable by text and state, with the actions its state
 //! allows. The list follows the engine's events stream, so changes made here
-//! or anywhere else show without a reload.
+//! or anywhere else show without a reload. Rows can be selected for bulk
+//! actions, grouped by compose project, walked with j/k, and show live CPU
+//! and memory from one fan-in of the engine's stats streams.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
 use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
@@ -26,7 +29,12 @@ struct Row {
     status: String,
     ports: String,
     created: i64,
+    /// The `com.docker.compose.project` label: the stack it belongs to.
+    project: String,
 }
+
+/// The compose label every compose tool sets.
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 
 impl Row {
     fn new(c: ContainerSummary) -> Row {
@@ -57,6 +65,12 @@ impl Row {
             status: c.status.unwrap_or_default(),
             ports: ports.join(", "),
             created: c.created.unwrap_or_default(),
+            project: c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(PROJECT_LABEL))
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 
@@ -65,9 +79,16 @@ impl Row {
         let text = text.trim().to_lowercase();
         state_ok
             && (text.is_empty()
-                || [&self.name, &self.image, &self.id, &self.status, &self.ports]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&text)))
+                || [
+                    &self.name,
+                    &self.image,
+                    &self.id,
+                    &self.status,
+                    &self.ports,
+                    &self.project,
+                ]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&text)))
     }
 }
 
@@ -142,17 +163,53 @@ pub fn Containers() -> impl IntoView {
     });
     let text = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
+    let grouped = RwSignal::new(false);
+    // The containers that pass the filter, in display order (by project
+    // when grouped).
     let shown = Memo::new(move |_| {
         let (t, s) = (text.get(), state.get());
         rows.with(|r| match r {
-            Some(Ok(v)) => v
-                .iter()
-                .filter(|row| row.matches(&t, &s))
-                .map(|row| row.id.clone())
-                .collect(),
+            Some(Ok(v)) => {
+                let mut hits: Vec<&Row> = v.iter().filter(|row| row.matches(&t, &s)).collect();
+                if grouped.get() {
+                    hits.sort_by(|a, b| {
+                        (a.project.is_empty(), &a.project, &a.name).cmp(&(
+                            b.project.is_empty(),
+                            &b.project,
+                            &b.name,
+                        ))
+                    });
+                }
+                hits.into_iter().map(|row| row.id.clone()).collect()
+            }
             _ => Vec::<String>::new(),
         })
     });
+    // What the table draws: rows, and a header before each project's rows
+    // when grouped (keys `g:project`).
+    let items = Memo::new(move |_| {
+        if !grouped.get() {
+            return shown.get();
+        }
+        let map = by_id.read();
+        let mut out = vec![];
+        let mut last = None;
+        for id in shown.read().iter() {
+            let project = map.get(id).map(|r| r.project.clone()).unwrap_or_default();
+            if last.as_ref() != Some(&project) {
+                out.push(format!("g:{project}"));
+                last = Some(project);
+            }
+            out.push(id.clone());
+        }
+        out
+    });
+    let selected = RwSignal::new(HashSet::<String>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let bulk = RwSignal::new(None::<Bulk>);
+    let bulk_removal = RwSignal::new(None::<Vec<(String, String)>>);
+    let usage = live_usage(engine, by_id);
+    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
     let total = move || rows.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, Vec::len));
 
     let busy = RwSignal::new(Vec::<String>::new());
@@ -161,15 +218,60 @@ pub fn Containers() -> impl IntoView {
     // `/` jumps to the filter, unless the person is typing somewhere.
     let filter_input = NodeRef::<leptos::html::Input>::new();
     let slash = window_event_listener(leptos::ev::keydown, move |ev| {
+        // Keys while typing belong to the field.
         let typing = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if ev.key() == "/" && !typing && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
-            if let Some(input) = filter_input.get_untracked() {
-                ev.prevent_default();
-                let _ = input.focus();
+        if typing
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.alt_key()
+            || removal.get_untracked().is_some()
+        {
+            return;
+        }
+        let ids = shown.get_untracked();
+        let at = cursor
+            .get_untracked()
+            .and_then(|c| ids.iter().position(|i| *i == c));
+        let goto = |i: usize| {
+            if let Some(id) = ids.get(i) {
+                cursor.set(Some(id.clone()));
+                scroll_into_view(id);
             }
+        };
+        match ev.key().as_str() {
+            "/" => {
+                if let Some(input) = filter_input.get_untracked() {
+                    ev.prevent_default();
+                    let _ = input.focus();
+                }
+            }
+            "j" | "ArrowDown" if !ids.is_empty() => {
+                ev.prevent_default();
+                goto(at.map_or(0, |i| (i + 1).min(ids.len() - 1)));
+            }
+            "k" | "ArrowUp" if !ids.is_empty() => {
+                ev.prevent_default();
+                goto(at.map_or(0, |i| i.saturating_sub(1)));
+            }
+            "x" => {
+                if let Some(id) = cursor.get_untracked() {
+                    selected.update(|s| {
+                        if !s.remove(&id) {
+                            s.insert(id);
+                        }
+                    });
+                }
+            }
+            "Enter" => {
+                if let Some(id) = cursor.get_untracked() {
+                    ev.prevent_default();
+                    navigate.with_value(|n| n(&format!("/containers/{id}"), Default::default()));
+                }
+            }
+            _ => {}
         }
     });
     on_cleanup(move || slash.remove());
@@ -216,6 +318,171 @@ pub fn Containers() -> impl IntoView {
         );
     };
 
+    // Bulk: the same call for many containers, four at a time, each item's
+    // outcome shown as it lands, and a summary of failures at the end.
+    let run_bulk = move |verb: &'static str, targets: Vec<(String, String)>, action: BulkAction| {
+        let items: Vec<BulkItem> = targets
+            .into_iter()
+            .map(|(id, name)| {
+                let state = by_id.with_untracked(|m| m.get(&id).map(|r| r.state));
+                let outcome = match (action, state) {
+                    (BulkAction::Act(a), Some(s)) if !a.applies_to(s) => {
+                        Outcome::Skipped(format!("already {s}"))
+                    }
+                    _ => Outcome::Waiting,
+                };
+                BulkItem { id, name, outcome }
+            })
+            .collect();
+        let queue: Rc<std::cell::RefCell<Vec<usize>>> = Rc::new(std::cell::RefCell::new(
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.outcome == Outcome::Waiting)
+                .map(|(n, _)| n)
+                .rev()
+                .collect(),
+        ));
+        bulk.set(Some(Bulk { verb, items }));
+        selected.set(HashSet::new());
+        let workers = Rc::new(std::cell::Cell::new(4usize));
+        for _ in 0..4 {
+            let queue = queue.clone();
+            let workers = workers.clone();
+            spawn_local(async move {
+                let api = engine.api().await;
+                loop {
+                    let Some(n) = queue.borrow_mut().pop() else {
+                        break;
+                    };
+                    let set = |o: Outcome| {
+                        bulk.update(|b| {
+                            if let Some(b) = b {
+                                b.items[n].outcome = o;
+                            }
+                        })
+                    };
+                    set(Outcome::Running);
+                    let Some(id) =
+                        bulk.with_untracked(|b| b.as_ref().map(|b| b.items[n].id.clone()))
+                    else {
+                        break;
+                    };
+                    let result = match &api {
+                        Ok(api) => api::act(action.endpoint(api, &id)).await,
+                        Err(e) => Err(e.clone()),
+                    };
+                    set(match result {
+                        Ok(()) => Outcome::Done,
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    });
+                }
+                workers.set(workers.get() - 1);
+                if workers.get() == 0 {
+                    reload();
+                }
+            });
+        }
+    };
+    let selection = move || {
+        let sel = selected.get();
+        by_id.with(|m| {
+            shown.with(|ids| {
+                ids.iter()
+                    .filter(|id| sel.contains(*id))
+                    .filter_map(|id| m.get(id).map(|r| (id.clone(), r.name.clone())))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let project_members = move |project: &str| {
+        by_id.with_untracked(|m| {
+            let mut v: Vec<(String, String)> = m
+                .values()
+                .filter(|r| r.project == project)
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        })
+    };
+    let all_shown_selected = move || {
+        let sel = selected.get();
+        shown.with(|ids| !ids.is_empty() && ids.iter().all(|i| sel.contains(i)))
+    };
+    let toggle_all = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.set(if on {
+            shown.get_untracked().into_iter().collect()
+        } else {
+            HashSet::new()
+        });
+    };
+    let merged_logs_href = move |targets: &[(String, String)]| {
+        let ids: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
+        href(&format!("/logs?ids={}", ids.join(",")))
+    };
+    let bulk_bar = move || {
+        let targets = selection();
+        (!targets.is_empty()).then(|| {
+            let n = targets.len();
+            let logs = merged_logs_href(&targets);
+            let t = StoredValue::new(targets);
+            let go = move |verb: &'static str, action: BulkAction| run_bulk(verb, t.get_value(), action);
+            view! {
+                <div class="bulk-bar" data-bulk-bar="">
+                    <strong>{format!("{n} selected")}</strong>
+                    <button data-bulk="start" on:click=move |_| go("start", BulkAction::Act(ContainerAction::Start))>"start"</button>
+                    <button data-bulk="stop" on:click=move |_| go("stop", BulkAction::Act(ContainerAction::Stop))>"stop"</button>
+                    <button data-bulk="restart" on:click=move |_| go("restart", BulkAction::Act(ContainerAction::Restart))>"restart"</button>
+                    <button data-bulk="kill" on:click=move |_| go("kill", BulkAction::Act(ContainerAction::Kill))>"kill"</button>
+                    <button class="danger" data-bulk="remove" on:click=move |_| bulk_removal.set(Some(t.get_value()))>"remove…"</button>
+                    <A href=logs attr:class="button">"merged logs"</A>
+                    <button class="link" on:click=move |_| selected.set(HashSet::new())>"clear selection"</button>
+                </div>
+            }
+        })
+    };
+    let group_header = move |project: String| {
+        let members = project_members(&project);
+        let running = by_id.with_untracked(|m| {
+            members
+                .iter()
+                .filter(|(id, _)| m.get(id).is_some_and(|r| r.state == State::RUNNING))
+                .count()
+        });
+        let label = if project.is_empty() {
+            "Not in a compose project".to_owned()
+        } else {
+            project.clone()
+        };
+        let stack = !project.is_empty();
+        let logs = merged_logs_href(&members);
+        let summary = format!("{} containers, {running} running", members.len());
+        let t = StoredValue::new(members);
+        let go =
+            move |verb: &'static str, action: BulkAction| run_bulk(verb, t.get_value(), action);
+        view! {
+            <tr class="group" data-project=project.clone()>
+                <td colspan="9">
+                    <div class="group-head">
+                        <strong>{label}</strong>
+                        <span class="muted">{summary}</span>
+                        {stack.then(|| view! {
+                            <div class="actions">
+                                <button data-stack="start" on:click=move |_| go("start", BulkAction::Act(ContainerAction::Start))>"start"</button>
+                                <button data-stack="stop" on:click=move |_| go("stop", BulkAction::Act(ContainerAction::Stop))>"stop"</button>
+                                <button data-stack="restart" on:click=move |_| go("restart", BulkAction::Act(ContainerAction::Restart))>"restart"</button>
+                                <button class="danger" data-stack="remove" on:click=move |_| bulk_removal.set(Some(t.get_value()))>"remove…"</button>
+                                <A href=logs attr:class="button">"logs"</A>
+                            </div>
+                        })}
+                    </div>
+                </td>
+            </tr>
+        }
+    };
+
     let table = move || {
         view! {
             <p class="count">{move || format!("{} of {} containers", shown.read().len(), total())}</p>
@@ -225,10 +492,17 @@ pub fn Containers() -> impl IntoView {
                 </p>
             }>
             <table class="list">
-                <thead><tr><th>"Name"</th><th>"Image"</th><th>"State"</th><th>"Status"</th><th>"Ports"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
+                <thead><tr>
+                    <th class="pick"><input type="checkbox" aria-label="Select all shown" data-select-all=""
+                        prop:checked=all_shown_selected on:change=toggle_all/></th>
+                    <th>"Name"</th><th>"Image"</th><th>"State"</th><th>"Status"</th><th>"CPU / memory"</th><th>"Ports"</th><th>"Created"</th><th>"Actions"</th>
+                </tr></thead>
                 <tbody>
-                    <For each=move || shown.get() key=|id| id.clone() let:id>
-                        {row_view(id, engine.policy, by_id, busy, act, removal)}
+                    <For each=move || items.get() key=|k| k.clone() let:key>
+                        {match key.strip_prefix("g:") {
+                            Some(project) => group_header(project.to_owned()).into_any(),
+                            None => row_view(key, RowCtx { policy: engine.policy, by_id, busy, act, removal, selected, cursor, usage }).into_any(),
+                        }}
                     </For>
                 </tbody>
             </table>
@@ -244,7 +518,12 @@ pub fn Containers() -> impl IntoView {
             <select aria-label="Filter by state" prop:value=move || state.get() on:change=move |ev| state.set(event_target_value(&ev))>
                 {STATES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
             </select>
+            <label class="check"><input type="checkbox" data-group-projects="" prop:checked=move || grouped.get()
+                on:change=move |ev| grouped.set(event_target_checked(&ev))/>" group by compose project"</label>
+            <A href=href("/create") attr:class="button primary">"New container"</A>
         </div>
+        {bulk_bar}
+        {move || bulk.get().map(|b| view! { <BulkPanel bulk=b on_close=move || bulk.set(None)/> })}
         <Show when=move || !live.get()>
             <p class="banner" data-problem="reconnecting" role="status">
                 "Lost the live connection to the engine; reconnecting… The list may be out of date."
@@ -259,7 +538,190 @@ pub fn Containers() -> impl IntoView {
             Phase::Listed => table().into_any(),
         }}
         {move || removal.get().map(|r| view! { <RemoveDialog removal=r on_cancel=move || removal.set(None) on_confirm=confirm_remove/> })}
+        {move || bulk_removal.get().map(|targets| {
+            let n = targets.len();
+            let t = StoredValue::new(targets);
+            view! { <RemoveDialog removal=Removal { id: String::new(), name: format!("{n} containers"), running: true }
+                on_cancel=move || bulk_removal.set(None)
+                on_confirm=move |volumes| { bulk_removal.set(None); run_bulk("remove", t.get_value(), BulkAction::Remove { volumes }); }/> }
+        })}
     }
+}
+
+/// Scrolls a row into view (j/k).
+fn scroll_into_view(id: &str) {
+    let sel = format!("tr[data-id='{id}']");
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&sel).ok().flatten())
+    {
+        let opts = web_sys::ScrollIntoViewOptions::new();
+        opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        el.scroll_into_view_with_scroll_into_view_options(&opts);
+    }
+}
+
+/// What a bulk run does to each container.
+#[derive(Clone, Copy, PartialEq)]
+enum BulkAction {
+    Act(ContainerAction),
+    Remove { volumes: bool },
+}
+
+impl BulkAction {
+    fn endpoint(self, api: &Api, id: &str) -> Endpoint<()> {
+        match self {
+            BulkAction::Act(a) => api.container_action(id, a),
+            BulkAction::Remove { volumes } => api.container_remove(id, true, volumes),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+enum Outcome {
+    Waiting,
+    Running,
+    Done,
+    Skipped(String),
+    Failed(String),
+}
+
+#[derive(Clone, PartialEq)]
+struct BulkItem {
+    id: String,
+    name: String,
+    outcome: Outcome,
+}
+
+#[derive(Clone, PartialEq)]
+struct Bulk {
+    verb: &'static str,
+    items: Vec<BulkItem>,
+}
+
+/// A bulk run's progress, item by item, then its summary.
+#[component]
+fn BulkPanel(bulk: Bulk, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let total = bulk.items.len();
+    let finished = bulk
+        .items
+        .iter()
+        .filter(|i| !matches!(i.outcome, Outcome::Waiting | Outcome::Running))
+        .count();
+    let failed: Vec<&BulkItem> = bulk
+        .items
+        .iter()
+        .filter(|i| matches!(i.outcome, Outcome::Failed(_)))
+        .collect();
+    let summary = if finished < total {
+        format!("{} {finished} of {total}…", bulk.verb)
+    } else if failed.is_empty() {
+        format!("{}: all {total} done.", bulk.verb)
+    } else {
+        format!("{}: {} of {total} failed.", bulk.verb, failed.len())
+    };
+    view! {
+        <section class="bulk" data-bulk-done=(finished == total).to_string() aria-live="polite">
+            <div class="bulk-head">
+                <strong>{summary}</strong>
+                <progress max=total.to_string() value=finished.to_string()></progress>
+                <button class="ghost" aria-label="Close" on:click=move |_| on_close()>"×"</button>
+            </div>
+            <ul class="plain">
+                {bulk.items.iter().map(|i| {
+                    let (class, what) = match &i.outcome {
+                        Outcome::Waiting => ("muted", "waiting".to_owned()),
+                        Outcome::Running => ("muted", "working…".to_owned()),
+                        Outcome::Done => ("ok", "done".to_owned()),
+                        Outcome::Skipped(why) => ("muted", format!("skipped: {why}")),
+                        Outcome::Failed(why) => ("warn", format!("failed: {why}")),
+                    };
+                    view! { <li data-bulk-item=i.name.clone()><span>{i.name.clone()}</span>" "<span class=class>{what}</span></li> }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Live CPU and memory of the running containers: their stats streams,
+/// fanned into one connection by the relay (a browser has six per host),
+/// reopened when the set of running containers changes.
+fn live_usage(
+    engine: Engine,
+    by_id: Memo<HashMap<String, Row>>,
+) -> RwSignal<HashMap<String, berth_engine::Usage>> {
+    let usage = RwSignal::new(HashMap::new());
+    let running = Memo::new(move |_| {
+        let mut ids: Vec<String> = by_id.with(|m| {
+            m.values()
+                .filter(|r| r.state == State::RUNNING)
+                .map(|r| r.id.clone())
+                .collect()
+        });
+        ids.sort();
+        ids.truncate(berth_engine::fanin::MAX_SOURCES);
+        ids
+    });
+    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    Effect::new(move |_| {
+        let ids = running.get();
+        if let Some(c) = controller.get_value() {
+            c.abort();
+        }
+        usage.update(|u| u.retain(|id, _| ids.contains(id)));
+        if ids.is_empty() {
+            return;
+        }
+        let Ok(c) = web_sys::AbortController::new() else {
+            return;
+        };
+        let signal = c.signal();
+        controller.set_value(Some(c));
+        spawn_local(async move {
+            let Ok(api) = engine.api().await else { return };
+            let paths: Vec<String> = ids
+                .iter()
+                .map(|id| api.container_stats(id, true).path)
+                .collect();
+            let mut lines: Vec<
+                berth_engine::JsonLines<berth_engine::models::ContainerStatsResponse>,
+            > = ids.iter().map(|_| berth_engine::JsonLines::new()).collect();
+            let each = |f: berth_engine::Fanned| {
+                if let berth_engine::Fanned::Data { source, bytes } = f {
+                    let n = usize::from(source);
+                    if let Some(l) = lines.get_mut(n) {
+                        l.push(&bytes);
+                        while let Some(Ok(sample)) = l.next_value() {
+                            let u = berth_engine::Usage::of(&sample);
+                            usage.update(|m| {
+                                m.insert(ids[n].clone(), u);
+                            });
+                        }
+                    }
+                }
+            };
+            let _ = api::fanin(&paths, &signal, || (), each).await;
+        });
+    });
+    on_cleanup(move || {
+        if let Some(c) = controller.try_get_value().flatten() {
+            c.abort();
+        }
+    });
+    usage
+}
+
+/// What every row shares.
+#[derive(Clone, Copy)]
+struct RowCtx<A: Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static> {
+    policy: LocalResource<berth_engine::Policy>,
+    by_id: Memo<HashMap<String, Row>>,
+    busy: RwSignal<Vec<String>>,
+    act: A,
+    removal: RwSignal<Option<Removal>>,
+    selected: RwSignal<HashSet<String>>,
+    cursor: RwSignal<Option<String>>,
+    usage: RwSignal<HashMap<String, berth_engine::Usage>>,
 }
 
 /// One row. It reads its container from `by_id` through memos, so its
@@ -267,12 +729,18 @@ pub fn Containers() -> impl IntoView {
 /// when its state does.
 fn row_view(
     id: String,
-    policy: LocalResource<berth_engine::Policy>,
-    by_id: Memo<HashMap<String, Row>>,
-    busy: RwSignal<Vec<String>>,
-    act: impl Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static,
-    removal: RwSignal<Option<Removal>>,
+    ctx: RowCtx<impl Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static>,
 ) -> impl IntoView {
+    let RowCtx {
+        policy,
+        by_id,
+        busy,
+        act,
+        removal,
+        selected,
+        cursor,
+        usage,
+    } = ctx;
     let row = Memo::new({
         let id = id.clone();
         move |_| by_id.with(|m| m.get(&id).cloned())
@@ -327,12 +795,50 @@ fn row_view(
             }));
         }
     };
+    let is_selected = {
+        let id = id.clone();
+        move || selected.with(|s| s.contains(&id))
+    };
+    let toggle = {
+        let id = id.clone();
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            selected.update(|s| {
+                if on {
+                    s.insert(id.clone());
+                } else {
+                    s.remove(&id);
+                }
+            });
+        }
+    };
+    let focused = {
+        let id = id.clone();
+        move || cursor.with(|c| c.as_deref() == Some(id.as_str()))
+    };
+    let live = {
+        let id = id.clone();
+        move || {
+            usage.with(|u| {
+                u.get(&id).map(|u| {
+                    format!(
+                        "{:.1} % · {}",
+                        u.cpu_percent,
+                        crate::ui::bytes(u.mem_used as i64)
+                    )
+                })
+            })
+        }
+    };
     view! {
-        <tr data-container=name data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()>
+        <tr data-container=name data-id=id.clone() data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()
+            class:focused=focused aria-selected={ let is_selected = is_selected.clone(); move || is_selected().to_string() }>
+            <td class="pick"><input type="checkbox" aria-label="Select" data-select="" prop:checked=is_selected.clone() on:change=toggle/></td>
             <td data-label="Name" class="name" title=id.clone()><A href=href(&format!("/containers/{id}"))>{name}</A></td>
             <td data-label="Image">{field(|r| r.image.clone())}</td>
             <td data-label="State"><span class=move || format!("state {}", state.get())>{move || state.get().to_string()}</span></td>
             <td data-label="Status">{field(|r| r.status.clone())}</td>
+            <td data-label="CPU / memory" class="usage" data-usage="">{live}</td>
             <td data-label="Ports">{field(|r| r.ports.clone())}</td>
             <td data-label="Created">{field(|r| ago(r.created))}</td>
             <td data-label="Actions"><div class="actions">

@@ -2,6 +2,7 @@
 
 pub mod container;
 pub mod containers;
+pub mod create;
 pub mod dashboard;
 pub mod files;
 pub mod logs;

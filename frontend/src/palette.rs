@@ -1,0 +1,201 @@
+//! Ctrl/Cmd-K: a command palette to jump to any page or container, or run
+//! a container action, by typing a few letters.
+
+use berth_engine::models::ContainerSummaryStateEnum as State;
+use berth_engine::ContainerAction;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+use crate::app::Engine;
+use crate::ui::Notices;
+
+#[derive(Clone, PartialEq)]
+enum Command {
+    Go(String),
+    Act(String, String, ContainerAction),
+}
+
+#[derive(Clone, PartialEq)]
+struct Entry {
+    label: String,
+    kind: &'static str,
+    command: Command,
+}
+
+const PAGES: [(&str, &str); 4] = [
+    ("Dashboard", "/"),
+    ("Containers", "/containers"),
+    ("New container", "/create"),
+    ("Merged logs of the selection", "/logs"),
+];
+
+/// Every letter of `needle`, in order, somewhere in `hay` (case aside).
+fn fuzzy(hay: &str, needle: &str) -> bool {
+    let mut chars = hay.chars().flat_map(char::to_lowercase);
+    needle
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !c.is_whitespace())
+        .all(|n| chars.any(|h| h == n))
+}
+
+#[component]
+pub fn Palette() -> impl IntoView {
+    let engine = expect_context::<Engine>();
+    let notices = expect_context::<Notices>();
+    let navigate = StoredValue::new_local(use_navigate());
+    let open = RwSignal::new(false);
+    let query = RwSignal::new(String::new());
+    let chosen = RwSignal::new(0usize);
+    let entries = RwSignal::new(Vec::<Entry>::new());
+
+    let load = move || {
+        let mut base: Vec<Entry> = PAGES
+            .iter()
+            .map(|(label, path)| Entry {
+                label: (*label).to_owned(),
+                kind: "page",
+                command: Command::Go(path.to_string()),
+            })
+            .collect();
+        entries.set(base.clone());
+        spawn_local(async move {
+            let Ok(api) = engine.api().await else { return };
+            let Ok(all) = api::call(api.containers(true)).await else {
+                return;
+            };
+            for c in all {
+                let id = c.id.clone().unwrap_or_default();
+                let name = c
+                    .names
+                    .as_ref()
+                    .and_then(|n| n.first())
+                    .map(|n| n.trim_start_matches('/').to_owned())
+                    .unwrap_or_default();
+                for (tab, what) in [
+                    ("", "Open"),
+                    ("/logs", "Logs of"),
+                    ("/terminal", "Terminal in"),
+                    ("/stats", "Stats of"),
+                ] {
+                    base.push(Entry {
+                        label: format!("{what} {name}"),
+                        kind: "container",
+                        command: Command::Go(format!("/containers/{id}{tab}")),
+                    });
+                }
+                let state = c.state.unwrap_or(State::EMPTY);
+                for a in [
+                    ContainerAction::Start,
+                    ContainerAction::Stop,
+                    ContainerAction::Restart,
+                ] {
+                    if a.applies_to(state) {
+                        base.push(Entry {
+                            label: format!("{} {name}", a.verb()),
+                            kind: "action",
+                            command: Command::Act(id.clone(), name.clone(), a),
+                        });
+                    }
+                }
+            }
+            entries.set(base);
+        });
+    };
+
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
+            ev.prevent_default();
+            if !open.get_untracked() {
+                query.set(String::new());
+                chosen.set(0);
+                load();
+            }
+            open.update(|o| *o = !*o);
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let matches = Memo::new(move |_| {
+        let q = query.get();
+        entries.with(|all| {
+            all.iter()
+                .filter(|e| fuzzy(&e.label, &q))
+                .take(50)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let run = move |e: Entry| {
+        open.set(false);
+        match e.command {
+            Command::Go(path) => navigate.with_value(|n| n(&path, Default::default())),
+            Command::Act(id, name, action) => spawn_local(async move {
+                let result =
+                    async { api::act(engine.api().await?.container_action(&id, action)).await }
+                        .await;
+                if let Err(err) = result {
+                    notices.error(format!("Could not {} {name}: {err}", action.verb()));
+                }
+            }),
+        }
+    };
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(i) = input.get() {
+                let _ = i.focus();
+            }
+        }
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = matches.with_untracked(Vec::len);
+        match ev.key().as_str() {
+            "Escape" => open.set(false),
+            "ArrowDown" => {
+                ev.prevent_default();
+                chosen.update(|c| *c = (*c + 1).min(n.saturating_sub(1)));
+            }
+            "ArrowUp" => {
+                ev.prevent_default();
+                chosen.update(|c| *c = c.saturating_sub(1));
+            }
+            "Enter" => {
+                ev.prevent_default();
+                if let Some(e) = matches.with_untracked(|m| m.get(chosen.get_untracked()).cloned())
+                {
+                    run(e);
+                }
+            }
+            _ => {}
+        }
+    };
+
+    move || {
+        open.get().then(|| {
+            view! {
+                <div class="backdrop" on:click=move |_| open.set(false)>
+                    <div class="dialog palette" role="dialog" aria-modal="true" aria-label="Command palette" on:click=|ev| ev.stop_propagation()>
+                        <input node_ref=input type="search" placeholder="Jump to a page or container, or run an action…" aria-label="Command"
+                            data-palette-input="" prop:value=move || query.get()
+                            on:input=move |ev| { query.set(event_target_value(&ev)); chosen.set(0); } on:keydown=on_key/>
+                        <ul class="plain palette-list" role="listbox">
+                            {move || matches.get().into_iter().enumerate().map(|(i, e)| {
+                                let entry = e.clone();
+                                view! {
+                                    <li role="option" class:chosen=move || chosen.get() == i aria-selected=move || (chosen.get() == i).to_string()
+                                        data-palette-item=e.label.clone() on:click=move |_| run(entry.clone())>
+                                        <span>{e.label.clone()}</span><span class="muted">{e.kind}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <p class="muted hint">"↑ ↓ to choose, Enter to go, Esc to close"</p>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
