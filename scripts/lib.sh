@@ -62,6 +62,9 @@ build_console() {
   ensure_console_vendor
   say "building the console (trunk, release, wasm-opt)"
   trunk build --release --offline
+  # Compressed once here rather than on every load (the relay sends the
+  # .gz to browsers that accept gzip).
+  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -9 -k -f {} \;
 }
 
 ensure_engine_tools() {

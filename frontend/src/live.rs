@@ -31,6 +31,17 @@ pub fn follow_events(
     filters: BTreeMap<String, Vec<String>>,
     changed: impl Fn() + Clone + 'static,
 ) -> RwSignal<bool> {
+    follow_events_where(engine, filters, |_| true, changed)
+}
+
+/// As [`follow_events`], for the events `accept` takes too (a check the
+/// engine's filters can't make, such as an id learnt later).
+pub fn follow_events_where(
+    engine: Engine,
+    filters: BTreeMap<String, Vec<String>>,
+    accept: impl Fn(&EventMessage) -> bool + Clone + 'static,
+    changed: impl Fn() + Clone + 'static,
+) -> RwSignal<bool> {
     let live = RwSignal::new(true);
     let Ok(controller) = web_sys::AbortController::new() else {
         return live;
@@ -51,7 +62,11 @@ pub fn follow_events(
                 let pending = std::rc::Rc::new(std::cell::Cell::new(false));
                 let on_event = {
                     let changed = changed.clone();
-                    move |_: EventMessage| {
+                    let accept = accept.clone();
+                    move |event: EventMessage| {
+                        if !accept(&event) {
+                            return;
+                        }
                         // A burst of events (create, start, …) makes one reload.
                         if !pending.replace(true) {
                             let pending = pending.clone();

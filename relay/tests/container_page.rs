@@ -303,3 +303,131 @@ async fn files_browse_and_upload_and_export_downloads_a_tarball() {
     assert!(listing.lines().any(|l| l == "bin/busybox"), "{listing}");
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overview_inspect_processes_and_page_actions() {
+    let c = Container::run(
+        "page",
+        &[
+            "-e",
+            "SECRET=hunter2",
+            "-l",
+            "team=ops",
+            IMAGE,
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; sleep 600 & wait",
+        ],
+    );
+    let (_relay, b) = open(&engine(), &format!("/console/containers/{}", c.name)).await;
+    // Environment values are masked until revealed.
+    let env = b.text_of("[data-env]").await;
+    assert!(env.contains("SECRET") && !env.contains("hunter2"), "{env}");
+    b.css("[data-reveal]").await.click().await.unwrap();
+    b.wait_text("[data-env]", |t| t.contains("hunter2")).await;
+
+    // Inspect: searchable.
+    b.css("nav.tabs a[href$='/inspect']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("input[aria-label='Search the inspect JSON']")
+        .await
+        .send_keys("team")
+        .await
+        .unwrap();
+    b.wait_text(".inspect-hits", |t| t.contains("\"team\": \"ops\""))
+        .await;
+
+    // Processes: the engine's ps, refreshed.
+    b.css("nav.tabs a[href$='/top']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("[data-top]", |t| t.contains("sleep 600")).await;
+
+    // Rename through the dialog.
+    b.css("[data-action=rename]").await.click().await.unwrap();
+    let input = b.css("#new-name").await;
+    // The old name starts selected; End keeps it.
+    input
+        .send_keys(&format!("{}-renamed", Key::End))
+        .await
+        .unwrap();
+    b.css("[data-action=confirm-rename]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let renamed = format!("{}-renamed", c.name);
+    b.wait_text("[data-container-name]", |t| t.contains(&renamed))
+        .await;
+    let _cleanup = Container {
+        name: renamed.clone(),
+    };
+
+    // Kill with a chosen signal.
+    b.css("select[aria-label='Signal to send']")
+        .await
+        .select_by_value("SIGKILL")
+        .await
+        .unwrap();
+    b.css("[data-action=kill]").await.click().await.unwrap();
+    b.css("[data-state=exited]").await;
+    let code = docker_ok(
+        &engine(),
+        &["inspect", "-f", "{{.State.ExitCode}}", &renamed],
+    );
+    assert_eq!(code.trim(), "137");
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_render_colours_and_take_tail_and_timestamps() {
+    let script =
+        r"printf 'plain\n\033[31mred\033[0m and \033[1;32mbold green\033[0m\nlast\n'; sleep 600";
+    let c = Container::run("ansi", &[IMAGE, "sh", "-c", script]);
+    wait_for("its lines", WAIT, || {
+        docker_ok(&engine(), &["logs", &c.name]).contains("last")
+    });
+    let (_relay, b) = open(&engine(), &format!("/console/containers/{}/logs", c.name)).await;
+    b.wait_text(".log-view", |t| t.contains("last")).await;
+    let red = b
+        .css(".log-row span[style*='--ansi-1']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(red, "red");
+    let bold = b
+        .css(".log-row span[style*='font-weight']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(bold, "bold green");
+    let text = b.text_of(".log-view").await;
+    assert!(!text.contains("[31m"), "escape codes shown: {text}");
+
+    // Tail 1: only the last line, from the engine.
+    let tail = b.css("input[aria-label='Lines from the end']").await;
+    tail.send_keys(&format!(
+        "{}1",
+        fantoccini::key::Key::Backspace.to_string().repeat(4)
+    ))
+    .await
+    .unwrap();
+    b.css("[data-log-filter]").await.click().await.unwrap();
+    let shown = b.wait_text(".log-view", |t| !t.contains("plain")).await;
+    assert!(shown.contains("last"), "{shown}");
+    // Timestamps on.
+    b.css("label.check:nth-of-type(5) input")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text(".log-row .ts", |t| t.trim().len() >= 19).await;
+    b.end().await;
+}

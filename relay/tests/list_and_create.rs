@@ -264,3 +264,20 @@ async fn the_create_form_checks_fields_and_makes_the_container() {
         .await;
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_image_is_pulled_first_and_a_failed_pull_is_said_on_the_field() {
+    // No registry is reachable here: the pull fails, in the engine's words.
+    let (_relay, b) = open(&engine(), "/console/create").await;
+    b.css("#image")
+        .await
+        .send_keys("berth-test/not-here:1")
+        .await
+        .unwrap();
+    b.css("[data-action=create]").await.click().await.unwrap();
+    let err = b
+        .wait_text("[data-error-for=image]", |t| t.contains("Could not pull"))
+        .await;
+    assert!(err.contains("berth-test/not-here"), "{err}");
+    b.end().await;
+}

@@ -5,6 +5,7 @@
 mod util;
 
 mod browser;
+mod chromium;
 mod conformance;
 mod container_page;
 mod faults;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::app::{href, Engine};
-use crate::live::{container_filters, follow_events};
+use crate::live::{container_filters, follow_events_where};
 use crate::routes::containers::{Removal, RemoveDialog};
 use crate::routes::logs::{LogWorkbench, Source};
 use crate::ui::{bytes, Notices, Problem};
@@ -77,28 +77,57 @@ pub fn ContainerPage() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let inspect = RwSignal::new(None);
+    // As the URL has it (a name or an id)…
+    let url_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let inspect = RwSignal::new(None::<Result<Value, ApiError>>);
+    // …and the full id once known, which every call uses: a rename keeps
+    // the page working.
+    let id = Memo::new(move |_| {
+        inspect
+            .with(|i| {
+                i.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|c| c.get("Id")?.as_str().map(str::to_owned))
+            })
+            .unwrap_or_else(|| url_id.get())
+    });
     let current = Current { id, inspect };
     provide_context(current);
 
+    // The URL may name the container; once known, its full id is what is
+    // asked for and followed, so a rename (here or elsewhere) keeps the page.
+    let full_id = StoredValue::new(None::<(String, String)>);
     let reload = move || {
-        let id = id.get_untracked();
+        let url_id = url_id.get_untracked();
+        let target = match full_id.get_value() {
+            Some((u, full)) if u == url_id => full,
+            _ => url_id.clone(),
+        };
         spawn_local(async move {
             let got =
-                async { api::call(engine.api().await?.container_inspect_raw(&id)).await }.await;
-            if id == current.id.get_untracked() {
+                async { api::call(engine.api().await?.container_inspect_raw(&target)).await }.await;
+            if url_id == self::url_id_now(params) {
+                if let Ok(c) = &got {
+                    if let Some(full) = c.get("Id").and_then(Value::as_str) {
+                        full_id.set_value(Some((url_id, full.to_owned())));
+                    }
+                }
                 inspect.set(Some(got));
             }
         });
     };
     Effect::new(move |_| {
-        id.track();
+        url_id.track();
         reload();
     });
-    // Events name the container by its id; the URL may use its name, so
-    // the filter takes either.
-    let live = follow_events(engine, container_filters(Some(&id.get_untracked())), reload);
+    let ours = move |e: &berth_engine::models::EventMessage| {
+        let actor = e.actor.as_ref().and_then(|a| a.id.as_deref());
+        match full_id.get_value() {
+            Some((_, full)) => actor == Some(full.as_str()),
+            None => true,
+        }
+    };
+    let live = follow_events_where(engine, container_filters(None), ours, reload);
 
     let busy = RwSignal::new(false);
     let navigate = StoredValue::new_local(use_navigate());
@@ -229,7 +258,7 @@ pub fn ContainerPage() -> impl IntoView {
                 {header}
                 <nav class="tabs" aria-label="Container views">
                     {TABS.iter().map(|(path, label)| view! {
-                        <A href=move || href(&format!("/containers/{}{path}", id.get())) exact=true>{*label}</A>
+                        <A href=move || href(&format!("/containers/{}{path}", url_id.get())) exact=true>{*label}</A>
                     }).collect_view()}
                 </nav>
                 <Outlet/>
@@ -239,6 +268,11 @@ pub fn ContainerPage() -> impl IntoView {
             on_confirm=move |new: String| { renaming.set(None); run("rename".into(), Box::new(move |api, id| api.container_rename(&id, &new))) }/> })}
         {move || removal.get().map(|r| view! { <RemoveDialog removal=r on_cancel=move || removal.set(None) on_confirm=confirm_remove/> })}
     }
+}
+
+/// The URL's container id or name, read without tracking.
+fn url_id_now(params: Memo<leptos_router::params::ParamsMap>) -> String {
+    params.read_untracked().get("id").unwrap_or_default()
 }
 
 #[component]

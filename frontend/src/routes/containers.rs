@@ -161,18 +161,32 @@ pub fn Containers() -> impl IntoView {
             _ => HashMap::new(),
         })
     });
+    // For the benchmark: when the list is first on screen, ready for input
+    // (effects run after the DOM is updated).
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let listed = phase.get() == Phase::Listed;
+        if listed {
+            if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = p.mark("berth:containers-listed");
+            }
+        }
+        listed
+    });
     let text = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let grouped = RwSignal::new(false);
-    // The containers that pass the filter, in display order (by project
-    // when grouped).
-    let shown = Memo::new(move |_| {
-        let (t, s) = (text.get(), state.get());
+    // Every container in display order (by project when grouped). The
+    // table draws them all once and the filter only hides rows: a keystroke
+    // toggles attributes instead of building and dropping rows.
+    let order = Memo::new(move |_| {
         rows.with(|r| match r {
             Some(Ok(v)) => {
-                let mut hits: Vec<&Row> = v.iter().filter(|row| row.matches(&t, &s)).collect();
+                let mut all: Vec<&Row> = v.iter().collect();
                 if grouped.get() {
-                    hits.sort_by(|a, b| {
+                    all.sort_by(|a, b| {
                         (a.project.is_empty(), &a.project, &a.name).cmp(&(
                             b.project.is_empty(),
                             &b.project,
@@ -180,21 +194,33 @@ pub fn Containers() -> impl IntoView {
                         ))
                     });
                 }
-                hits.into_iter().map(|row| row.id.clone()).collect()
+                all.into_iter().map(|row| row.id.clone()).collect()
             }
             _ => Vec::<String>::new(),
         })
     });
+    // Those that pass the filter, in the same order.
+    let shown = Memo::new(move |_| {
+        let (t, s) = (text.get(), state.get());
+        let map = by_id.read();
+        order.with(|o| {
+            o.iter()
+                .filter(|id| map.get(*id).is_some_and(|row| row.matches(&t, &s)))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let visible = Memo::new(move |_| shown.with(|s| s.iter().cloned().collect::<HashSet<_>>()));
     // What the table draws: rows, and a header before each project's rows
     // when grouped (keys `g:project`).
     let items = Memo::new(move |_| {
         if !grouped.get() {
-            return shown.get();
+            return order.get();
         }
         let map = by_id.read();
         let mut out = vec![];
         let mut last = None;
-        for id in shown.read().iter() {
+        for id in order.read().iter() {
             let project = map.get(id).map(|r| r.project.clone()).unwrap_or_default();
             if last.as_ref() != Some(&project) {
                 out.push(format!("g:{project}"));
@@ -444,26 +470,36 @@ pub fn Containers() -> impl IntoView {
         })
     };
     let group_header = move |project: String| {
-        let members = project_members(&project);
-        let running = by_id.with_untracked(|m| {
-            members
-                .iter()
-                .filter(|(id, _)| m.get(id).is_some_and(|r| r.state == State::RUNNING))
-                .count()
-        });
+        let p = StoredValue::new(project.clone());
+        let members = move || project_members(&p.get_value());
+        let summary = move || {
+            by_id.with(|m| {
+                let (all, running) = m
+                    .values()
+                    .filter(|r| r.project == p.get_value())
+                    .fold((0, 0), |(a, r), row| {
+                        (a + 1, r + usize::from(row.state == State::RUNNING))
+                    });
+                format!("{all} containers, {running} running")
+            })
+        };
+        let hidden = move || {
+            visible.with(|v| {
+                by_id.with(|m| {
+                    !m.values()
+                        .any(|r| r.project == p.get_value() && v.contains(&r.id))
+                })
+            })
+        };
         let label = if project.is_empty() {
             "Not in a compose project".to_owned()
         } else {
             project.clone()
         };
         let stack = !project.is_empty();
-        let logs = merged_logs_href(&members);
-        let summary = format!("{} containers, {running} running", members.len());
-        let t = StoredValue::new(members);
-        let go =
-            move |verb: &'static str, action: BulkAction| run_bulk(verb, t.get_value(), action);
+        let go = move |verb: &'static str, action: BulkAction| run_bulk(verb, members(), action);
         view! {
-            <tr class="group" data-project=project.clone()>
+            <tr class="group" data-project=project.clone() hidden=hidden>
                 <td colspan="9">
                     <div class="group-head">
                         <strong>{label}</strong>
@@ -473,8 +509,8 @@ pub fn Containers() -> impl IntoView {
                                 <button data-stack="start" on:click=move |_| go("start", BulkAction::Act(ContainerAction::Start))>"start"</button>
                                 <button data-stack="stop" on:click=move |_| go("stop", BulkAction::Act(ContainerAction::Stop))>"stop"</button>
                                 <button data-stack="restart" on:click=move |_| go("restart", BulkAction::Act(ContainerAction::Restart))>"restart"</button>
-                                <button class="danger" data-stack="remove" on:click=move |_| bulk_removal.set(Some(t.get_value()))>"remove…"</button>
-                                <A href=logs attr:class="button">"logs"</A>
+                                <button class="danger" data-stack="remove" on:click=move |_| bulk_removal.set(Some(members()))>"remove…"</button>
+                                <A href=move || merged_logs_href(&members()) attr:class="button">"logs"</A>
                             </div>
                         })}
                     </div>
@@ -486,12 +522,12 @@ pub fn Containers() -> impl IntoView {
     let table = move || {
         view! {
             <p class="count">{move || format!("{} of {} containers", shown.read().len(), total())}</p>
-            <Show when=move || !shown.read().is_empty() fallback=move || view! {
+            <Show when=move || shown.read().is_empty()>
                 <p class="empty">"No container matches this filter. "
                     <button class="link" on:click=move |_| { text.set(String::new()); state.set(String::new()); }>"Clear the filter"</button>
                 </p>
-            }>
-            <table class="list">
+            </Show>
+            <table class="list" hidden=move || shown.read().is_empty()>
                 <thead><tr>
                     <th class="pick"><input type="checkbox" aria-label="Select all shown" data-select-all=""
                         prop:checked=all_shown_selected on:change=toggle_all/></th>
@@ -501,12 +537,11 @@ pub fn Containers() -> impl IntoView {
                     <For each=move || items.get() key=|k| k.clone() let:key>
                         {match key.strip_prefix("g:") {
                             Some(project) => group_header(project.to_owned()).into_any(),
-                            None => row_view(key, RowCtx { policy: engine.policy, by_id, busy, act, removal, selected, cursor, usage }).into_any(),
+                            None => row_view(key, RowCtx { policy: engine.policy, by_id, busy, act, removal, selected, cursor, usage, visible }).into_any(),
                         }}
                     </For>
                 </tbody>
             </table>
-            </Show>
         }
     };
 
@@ -722,6 +757,7 @@ struct RowCtx<A: Fn(String, String, ContainerAction) + Copy + Send + Sync + 'sta
     selected: RwSignal<HashSet<String>>,
     cursor: RwSignal<Option<String>>,
     usage: RwSignal<HashMap<String, berth_engine::Usage>>,
+    visible: Memo<HashSet<String>>,
 }
 
 /// One row. It reads its container from `by_id` through memos, so its
@@ -740,6 +776,7 @@ fn row_view(
         selected,
         cursor,
         usage,
+        visible,
     } = ctx;
     let row = Memo::new({
         let id = id.clone();
@@ -832,6 +869,7 @@ fn row_view(
     };
     view! {
         <tr data-container=name data-id=id.clone() data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()
+            hidden={ let id = id.clone(); move || !visible.with(|v| v.contains(&id)) }
             class:focused=focused aria-selected={ let is_selected = is_selected.clone(); move || is_selected().to_string() }>
             <td class="pick"><input type="checkbox" aria-label="Select" data-select="" prop:checked=is_selected.clone() on:change=toggle/></td>
             <td data-label="Name" class="name" title=id.clone()><A href=href(&format!("/containers/{id}"))>{name}</A></td>
