@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/containers")>"Containers"</A>
+                    <A href=href("/events")>"Events"</A>
                 </nav>
                 <span class="muted hint-key" title="Command palette">"Ctrl K"</span>
                 <EngineBadge/>
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
                                     <Route path=path!("/logs") view=MergedLogs/>
+                                    <Route path=path!("/events") view=crate::routes::events::Events/>
                                     <Route path=path!("/create") view=Create/>
                                     <ParentRoute path=path!("/containers/:id") view=ContainerPage>
                                         <Route path=path!("") view=Overview/>

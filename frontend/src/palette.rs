@@ -24,9 +24,10 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 4] = [
+const PAGES: [(&str, &str); 5] = [
     ("Dashboard", "/"),
     ("Containers", "/containers"),
+    ("Events", "/events"),
     ("New container", "/create"),
     ("Merged logs of the selection", "/logs"),
 ];
@@ -68,12 +69,7 @@ pub fn Palette() -> impl IntoView {
             };
             for c in all {
                 let id = c.id.clone().unwrap_or_default();
-                let name = c
-                    .names
-                    .as_ref()
-                    .and_then(|n| n.first())
-                    .map(|n| n.trim_start_matches('/').to_owned())
-                    .unwrap_or_default();
+                let name = crate::ui::container_name(&c);
                 for (tab, what) in [
                     ("", "Open"),
                     ("/logs", "Logs of"),

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use berth_engine::models::ContainerSummary;
+
 use crate::api::ApiError;
 
 /// Messages for the person: failed actions, mostly. Newest last.
@@ -84,4 +86,14 @@ pub fn ago(unix: i64) -> String {
         _ => (s / 31_536_000, "year"),
     };
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// A container's name as people know it (the engine's first name, without
+/// its leading `/`).
+pub fn container_name(c: &ContainerSummary) -> String {
+    c.names
+        .as_ref()
+        .and_then(|n| n.first())
+        .map(|n| n.trim_start_matches('/').to_owned())
+        .unwrap_or_default()
 }

@@ -431,3 +431,66 @@ async fn logs_render_colours_and_take_tail_and_timestamps() {
     b.wait_text(".log-row .ts", |t| t.trim().len() >= 19).await;
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn autoscroll_pauses_when_scrolled_up_and_the_shown_lines_download() {
+    let script = "seq 1 400 | sed 's/^/filler /'; trap 'exit 0' TERM; \
+                  while true; do if [ -f /go ]; then echo after-open-$(cat /go); rm /go; fi; sleep 0.2; done";
+    let c = Container::run("scroll", &[IMAGE, "sh", "-c", script]);
+    wait_for("the filler", WAIT, || {
+        docker_ok(&engine(), &["logs", &c.name]).contains("filler 400")
+    });
+    let downloads = tempfile::tempdir().unwrap();
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let b = Browser::start_downloading(downloads.path()).await;
+    b.client
+        .goto(&relay.url(&format!("/console/containers/{}/logs", c.name)))
+        .await
+        .unwrap();
+    b.wait_text(".log-view", |t| t.contains("filler 400")).await;
+    let scroll = |js: &'static str| {
+        let client = b.client.clone();
+        async move { client.execute(js, vec![]).await.unwrap() }
+    };
+    // At the bottom, following.
+    let at_bottom = "const v = document.querySelector('.log-view'); return v.scrollTop + v.clientHeight >= v.scrollHeight - 20;";
+    assert_eq!(scroll(at_bottom).await, serde_json::json!(true));
+
+    // Scrolled up: paused, and a new line does not move the view.
+    scroll("const v = document.querySelector('.log-view'); v.scrollTop = 100; v.dispatchEvent(new Event('scroll')); return 0;").await;
+    b.css("[data-log-jump]").await;
+    say(&c, "1");
+    b.wait_text("[data-log-count]", |t| t.starts_with("401 lines"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let top = scroll("return document.querySelector('.log-view').scrollTop;").await;
+    assert_eq!(top, serde_json::json!(100), "the view jumped");
+
+    // Back to the newest: following again.
+    b.css("[data-log-jump]").await.click().await.unwrap();
+    b.gone("[data-log-jump]").await;
+    say(&c, "2");
+    b.wait_text(".log-view", |t| t.contains("after-open-2"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(scroll(at_bottom).await, serde_json::json!(true));
+
+    // Download of what the filter shows.
+    b.css("[data-log-filter]")
+        .await
+        .send_keys("after-open")
+        .await
+        .unwrap();
+    b.wait_text("[data-log-count]", |t| t.starts_with("2 of"))
+        .await;
+    b.css("[data-log-download]").await.click().await.unwrap();
+    let file = downloads.path().join(format!("{}.log", c.name));
+    wait_for("the download", WAIT, || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.ends_with('\n'))
+    });
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "after-open-1\nafter-open-2\n"
+    );
+    b.end().await;
+}

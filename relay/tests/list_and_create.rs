@@ -186,18 +186,7 @@ async fn the_create_form_checks_fields_and_makes_the_container() {
     );
     // This engine has no bridge network, so the ports can't be bound: create
     // only.
-    for cb in b
-        .client
-        .find_all(fantoccini::Locator::Css(
-            "form.create .toolbar input[type=checkbox]",
-        ))
-        .await
-        .unwrap()
-        .into_iter()
-        .skip(2)
-    {
-        cb.click().await.unwrap();
-    }
+    b.css("[data-start-now]").await.click().await.unwrap();
     b.css("[data-action=create]").await.click().await.unwrap();
     b.wait_text("[data-container-name]", |t| t.contains(&name))
         .await;
@@ -247,18 +236,7 @@ async fn the_create_form_checks_fields_and_makes_the_container() {
         .send_keys(&Key::Backspace.to_string().repeat(5))
         .await
         .unwrap();
-    for cb in b
-        .client
-        .find_all(fantoccini::Locator::Css(
-            "form.create .toolbar input[type=checkbox]",
-        ))
-        .await
-        .unwrap()
-        .into_iter()
-        .skip(2)
-    {
-        cb.click().await.unwrap();
-    }
+    b.css("[data-start-now]").await.click().await.unwrap();
     b.css("[data-action=create]").await.click().await.unwrap();
     b.wait_text("[data-error-for=name]", |t| t.contains("already in use"))
         .await;

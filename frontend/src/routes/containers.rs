@@ -38,12 +38,7 @@ pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 
 impl Row {
     fn new(c: ContainerSummary) -> Row {
-        let name = c
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_owned())
-            .unwrap_or_default();
+        let name = crate::ui::container_name(&c);
         let mut ports: Vec<String> = c
             .ports
             .unwrap_or_default()

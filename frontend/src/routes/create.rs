@@ -219,34 +219,37 @@ pub fn Create() -> impl IntoView {
 
     let line = move || spec.with(RunSpec::command_line);
     let busy = move || matches!(phase.get(), Phase::Pulling | Phase::Creating);
-    let text_field = move |f: Field,
-                           label: &'static str,
-                           hint: &'static str,
-                           get: fn(&RunSpec) -> String,
-                           set: fn(&mut RunSpec, String)| {
+    // One form field: its label, input (a textarea for lists), and the
+    // problem found in it, if any.
+    let field = move |f: Field,
+                      label: &'static str,
+                      hint: &'static str,
+                      get: fn(&RunSpec) -> String,
+                      set: fn(&mut RunSpec, String)| {
         let id = f.id();
+        let multiline = matches!(
+            f,
+            Field::Env | Field::Ports | Field::Volumes | Field::Labels
+        );
+        let on_input = move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            spec.update(|s| set(s, v));
+        };
+        let on_blur = move |_| {
+            touched.update(|t| {
+                t.insert(f);
+            })
+        };
+        let input = if multiline {
+            view! { <textarea id=id name=id rows="3" placeholder=hint prop:value=move || spec.with(get) on:input=on_input on:blur=on_blur></textarea> }.into_any()
+        } else {
+            let list = (f == Field::Image).then_some("image-list");
+            view! { <input id=id name=id placeholder=hint list=list prop:value=move || spec.with(get) on:input=on_input on:blur=on_blur/> }.into_any()
+        };
         view! {
             <div class="field" class:invalid=move || problem(f).is_some()>
                 <label for=id>{label}</label>
-                <input id=id name=id placeholder=hint prop:value=move || spec.with(get) list=if f == Field::Image { Some("image-list") } else { None }
-                    on:input=move |ev| { let v = event_target_value(&ev); spec.update(|s| set(s, v)); }
-                    on:blur=move |_| touched.update(|t| { t.insert(f); })/>
-                {move || problem(f).map(|m| view! { <p class="field-error" data-error-for=id>{m}</p> })}
-            </div>
-        }
-    };
-    let area_field = move |f: Field,
-                           label: &'static str,
-                           hint: &'static str,
-                           get: fn(&RunSpec) -> String,
-                           set: fn(&mut RunSpec, String)| {
-        let id = f.id();
-        view! {
-            <div class="field" class:invalid=move || problem(f).is_some()>
-                <label for=id>{label}</label>
-                <textarea id=id name=id rows="3" placeholder=hint prop:value=move || spec.with(get)
-                    on:input=move |ev| { let v = event_target_value(&ev); spec.update(|s| set(s, v)); }
-                    on:blur=move |_| touched.update(|t| { t.insert(f); })></textarea>
+                {input}
                 {move || problem(f).map(|m| view! { <p class="field-error" data-error-for=id>{m}</p> })}
             </div>
         }
@@ -259,15 +262,15 @@ pub fn Create() -> impl IntoView {
                 {move || images.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! { <option value=t/> }).collect_view()}
             </datalist>
             <div class="grid">
-                {text_field(Field::Image, "Image", "busybox:latest", |s| s.image.clone(), |s, v| s.image = v)}
-                {text_field(Field::Name, "Name", "optional", |s| s.name.clone(), |s, v| s.name = v)}
-                {text_field(Field::Command, "Command", "as in a shell: sh -c 'echo hi'", |s| s.command.clone(), |s, v| s.command = v)}
-                {text_field(Field::Entrypoint, "Entrypoint", "the image's, unless given", |s| s.entrypoint.clone(), |s, v| s.entrypoint = v)}
-                {area_field(Field::Env, "Environment", "NAME=value, one a line", |s| s.env.clone(), |s, v| s.env = v)}
-                {area_field(Field::Ports, "Ports", "8080:80, 127.0.0.1:5353:53/udp, one a line", |s| s.ports.clone(), |s, v| s.ports = v)}
-                {area_field(Field::Volumes, "Volumes and binds", "/data, name:/data, /host:/data:ro", |s| s.volumes.clone(), |s, v| s.volumes = v)}
-                {area_field(Field::Labels, "Labels", "key=value, one a line", |s| s.labels.clone(), |s, v| s.labels = v)}
-                {text_field(Field::Network, "Network", "bridge, host, none or a network's name", |s| s.network.clone(), |s, v| s.network = v)}
+                {field(Field::Image, "Image", "busybox:latest", |s| s.image.clone(), |s, v| s.image = v)}
+                {field(Field::Name, "Name", "optional", |s| s.name.clone(), |s, v| s.name = v)}
+                {field(Field::Command, "Command", "as in a shell: sh -c 'echo hi'", |s| s.command.clone(), |s, v| s.command = v)}
+                {field(Field::Entrypoint, "Entrypoint", "the image's, unless given", |s| s.entrypoint.clone(), |s, v| s.entrypoint = v)}
+                {field(Field::Env, "Environment", "NAME=value, one a line", |s| s.env.clone(), |s, v| s.env = v)}
+                {field(Field::Ports, "Ports", "8080:80, 127.0.0.1:5353:53/udp, one a line", |s| s.ports.clone(), |s, v| s.ports = v)}
+                {field(Field::Volumes, "Volumes and binds", "/data, name:/data, /host:/data:ro", |s| s.volumes.clone(), |s, v| s.volumes = v)}
+                {field(Field::Labels, "Labels", "key=value, one a line", |s| s.labels.clone(), |s, v| s.labels = v)}
+                {field(Field::Network, "Network", "bridge, host, none or a network's name", |s| s.network.clone(), |s, v| s.network = v)}
                 <div class="field" class:invalid=move || problem(Field::Restart).is_some()>
                     <label for="restart">"Restart policy"</label>
                     <select id="restart" prop:value=move || spec.with(|s| s.restart.split(':').next().unwrap_or_default().to_owned())
@@ -279,13 +282,13 @@ pub fn Create() -> impl IntoView {
                     </select>
                     {move || problem(Field::Restart).map(|m| view! { <p class="field-error">{m}</p> })}
                 </div>
-                {text_field(Field::Memory, "Memory limit", "512m, 1g", |s| s.memory.clone(), |s, v| s.memory = v)}
-                {text_field(Field::Cpus, "CPUs", "0.5, 2", |s| s.cpus.clone(), |s, v| s.cpus = v)}
+                {field(Field::Memory, "Memory limit", "512m, 1g", |s| s.memory.clone(), |s, v| s.memory = v)}
+                {field(Field::Cpus, "CPUs", "0.5, 2", |s| s.cpus.clone(), |s, v| s.cpus = v)}
             </div>
             <div class="toolbar">
                 <label class="check"><input type="checkbox" prop:checked=move || spec.with(|s| s.tty) on:change=move |ev| { let on = event_target_checked(&ev); spec.update(|s| s.tty = on) }/>" TTY (-t)"</label>
                 <label class="check"><input type="checkbox" prop:checked=move || spec.with(|s| s.stdin) on:change=move |ev| { let on = event_target_checked(&ev); spec.update(|s| s.stdin = on) }/>" keep stdin open (-i)"</label>
-                <label class="check"><input type="checkbox" prop:checked=move || start.get() on:change=move |ev| start.set(event_target_checked(&ev))/>" start it now"</label>
+                <label class="check"><input type="checkbox" data-start-now="" prop:checked=move || start.get() on:change=move |ev| start.set(event_target_checked(&ev))/>" start it now"</label>
             </div>
             <h2>"As a command"</h2>
             <pre class="run-line" data-run-line="">{line}</pre>

@@ -560,7 +560,13 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                     }
                 });
                 api::save_url(&url, &name);
-                let _ = web_sys::Url::revoke_object_url(&url);
+                // Let go of the text once the browser has saved it.
+                set_timeout(
+                    move || {
+                        let _ = web_sys::Url::revoke_object_url(&url);
+                    },
+                    std::time::Duration::from_secs(60),
+                );
             }
         }
     };
@@ -604,7 +610,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                     prop:value=move || tail.get() on:change=move |ev| tail.set(event_target_value(&ev))/></label>
                 <label>"Since "<input type="datetime-local" step="1" prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev))/></label>
                 <label>"Until "<input type="datetime-local" step="1" prop:value=move || until.get() on:change=move |ev| until.set(event_target_value(&ev))/></label>
-                <button on:click=download title="Save the lines shown (filter applied) as a text file">"Download shown"</button>
+                <button on:click=download data-log-download="" title="Save the lines shown (filter applied) as a text file">"Download shown"</button>
             </div>
             {move || filter_error.get().map(|e| view! { <p class="warn" data-filter-error="">{format!("Not a regular expression: {e}")}</p> })}
             <p class="count" data-log-count="">{move || {
@@ -665,8 +671,7 @@ pub fn MergedLogs() -> impl IntoView {
                                 })
                         });
                         let name = found
-                            .and_then(|c| c.names.as_ref()?.first().cloned())
-                            .map(|n| n.trim_start_matches('/').to_owned())
+                            .map(crate::ui::container_name)
                             .unwrap_or_else(|| id.clone());
                         Source {
                             id: found

@@ -4,6 +4,7 @@ pub mod container;
 pub mod containers;
 pub mod create;
 pub mod dashboard;
+pub mod events;
 pub mod files;
 pub mod logs;
 pub mod stats;

@@ -1,0 +1,67 @@
+//! The events timeline in a real headless Chromium (issue 5's first page).
+
+use std::time::{Duration, Instant};
+
+use crate::browser::{open, WAIT};
+use crate::util::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_appears_within_a_second_and_die_is_highlighted_with_its_code() {
+    let (_relay, b) = open(&engine(), "/console/events").await;
+    b.wait_text("p.empty", |t| t.contains("No events yet"))
+        .await;
+
+    // Triggered by the test: it must show within a second of happening.
+    let name = unique("evt");
+    docker_ok(
+        &engine(),
+        &["create", "--name", &name, IMAGE, "sh", "-c", "exit 3"],
+    );
+    let _cleanup = Container { name: name.clone() };
+    let made = Instant::now();
+    let row = format!("tr[data-event-object='{name}'][data-event-action=create]");
+    loop {
+        if !b
+            .client
+            .find_all(fantoccini::Locator::Css(&row))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        assert!(
+            made.elapsed() < Duration::from_secs(1),
+            "not shown within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Paused: nothing is lost, it is held and shown on resume.
+    b.css("[data-events-pause]").await.click().await.unwrap();
+    docker_ok(&engine(), &["start", &name]);
+    wait_for("it died", WAIT, || {
+        docker_ok(&engine(), &["inspect", "-f", "{{.State.Status}}", &name]).trim() == "exited"
+    });
+    b.wait_text("[data-events-resume]", |t| !t.contains("(0 held)"))
+        .await;
+    let die = format!("tr.alarm[data-event-object='{name}'][data-event-action=die]");
+    assert!(b
+        .client
+        .find_all(fantoccini::Locator::Css(&die))
+        .await
+        .unwrap()
+        .is_empty());
+    b.css("[data-events-resume]").await.click().await.unwrap();
+    let details = b.text_of(&die).await;
+    assert!(details.contains("exit code 3"), "{details}");
+
+    // The object filter narrows the timeline.
+    b.css("[data-events-object]")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    b.wait_text("table.events", |t| t.contains(&name)).await;
+    b.end().await;
+}
