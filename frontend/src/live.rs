@@ -116,3 +116,30 @@ pub async fn sleep(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// A page's current stream: `renew` aborts the one before (if any) and
+/// returns the signal for the next; the last is aborted when the page goes.
+#[derive(Clone, Copy)]
+pub struct StreamSlot(StoredValue<Option<web_sys::AbortController>, LocalStorage>);
+
+impl StreamSlot {
+    pub fn new() -> StreamSlot {
+        let slot = StoredValue::new_local(None::<web_sys::AbortController>);
+        on_cleanup(move || {
+            if let Some(c) = slot.try_get_value().flatten() {
+                c.abort();
+            }
+        });
+        StreamSlot(slot)
+    }
+
+    pub fn renew(self) -> Option<web_sys::AbortSignal> {
+        if let Some(c) = self.0.get_value() {
+            c.abort();
+        }
+        let c = web_sys::AbortController::new().ok()?;
+        let signal = c.signal();
+        self.0.set_value(Some(c));
+        Some(signal)
+    }
+}

@@ -97,3 +97,13 @@ pub fn container_name(c: &ContainerSummary) -> String {
         .map(|n| n.trim_start_matches('/').to_owned())
         .unwrap_or_default()
 }
+
+/// A `datetime-local` value → seconds since the epoch (local time, as
+/// typed); `None` when empty or not a time.
+pub fn local_seconds(value: &str) -> Option<i64> {
+    if value.is_empty() {
+        return None;
+    }
+    let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
+    (!ms.is_nan()).then(|| (ms / 1000.0) as i64)
+}

@@ -692,21 +692,14 @@ fn live_usage(
         ids.truncate(berth_engine::fanin::MAX_SOURCES);
         ids
     });
-    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    let slot = crate::live::StreamSlot::new();
     Effect::new(move |_| {
         let ids = running.get();
-        if let Some(c) = controller.get_value() {
-            c.abort();
-        }
+        let Some(signal) = slot.renew() else { return };
         usage.update(|u| u.retain(|id, _| ids.contains(id)));
         if ids.is_empty() {
             return;
         }
-        let Ok(c) = web_sys::AbortController::new() else {
-            return;
-        };
-        let signal = c.signal();
-        controller.set_value(Some(c));
         spawn_local(async move {
             let Ok(api) = engine.api().await else { return };
             let paths: Vec<String> = ids
@@ -732,11 +725,6 @@ fn live_usage(
             };
             let _ = api::fanin(&paths, &signal, || (), each).await;
         });
-    });
-    on_cleanup(move || {
-        if let Some(c) = controller.try_get_value().flatten() {
-            c.abort();
-        }
     });
     usage
 }

@@ -13,7 +13,8 @@ use wasm_bindgen::JsValue;
 
 use crate::api;
 use crate::app::Engine;
-use crate::live::sleep;
+use crate::live::{sleep, StreamSlot};
+use crate::ui::local_seconds;
 
 /// Events kept on the page; older ones go (and the page says so).
 const KEEP: usize = 5000;
@@ -77,14 +78,6 @@ impl Row {
     }
 }
 
-fn seconds(value: &str) -> Option<i64> {
-    if value.is_empty() {
-        return None;
-    }
-    let ms = js_sys::Date::new(&JsValue::from_str(value)).get_time();
-    (!ms.is_nan()).then(|| (ms / 1000.0) as i64)
-}
-
 #[derive(Debug, Clone, PartialEq)]
 enum Link {
     Opening,
@@ -107,7 +100,7 @@ pub fn Events() -> impl IntoView {
     let dropped = RwSignal::new(0usize);
     let link = RwSignal::new(Link::Opening);
     let recovered = RwSignal::new(None::<usize>);
-    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    let slot = StreamSlot::new();
 
     let add = move |batch: Vec<Row>| {
         rows.update(|r| {
@@ -132,15 +125,11 @@ pub fn Events() -> impl IntoView {
         if !a.is_empty() {
             filters.insert("event".to_owned(), vec![a]);
         }
-        let window = (since.with(|s| seconds(s)), until.with(|u| seconds(u)));
-        if let Some(c) = controller.get_value() {
-            c.abort();
-        }
-        let Ok(c) = web_sys::AbortController::new() else {
-            return;
-        };
-        let signal = c.signal();
-        controller.set_value(Some(c));
+        let window = (
+            since.with(|s| local_seconds(s)),
+            until.with(|u| local_seconds(u)),
+        );
+        let Some(signal) = slot.renew() else { return };
         rows.set(VecDeque::new());
         held.set(vec![]);
         dropped.set(0);
@@ -200,12 +189,6 @@ pub fn Events() -> impl IntoView {
             }
         });
     });
-    on_cleanup(move || {
-        if let Some(c) = controller.try_get_value().flatten() {
-            c.abort();
-        }
-    });
-
     let resume = move |_| {
         paused.set(false);
         let batch = std::mem::take(&mut *held.write());

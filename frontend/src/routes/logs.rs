@@ -16,6 +16,8 @@ use wasm_bindgen::JsCast;
 use crate::ansi;
 use crate::api;
 use crate::app::Engine;
+use crate::live::StreamSlot;
+use crate::ui::local_seconds;
 
 /// One container whose logs are shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,15 +299,6 @@ fn raf(f: impl FnOnce() + 'static) {
     }
 }
 
-/// `datetime-local` value → seconds since the epoch (local time, as typed).
-fn local_seconds(value: &str) -> Option<i64> {
-    if value.is_empty() {
-        return None;
-    }
-    let ms = js_sys::Date::new(&JsValue::from_str(value)).get_time();
-    (!ms.is_nan()).then(|| (ms / 1000.0) as i64)
-}
-
 #[component]
 pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
     let engine = expect_context::<Engine>();
@@ -382,7 +375,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
     };
 
     // (Re)opens the streams whenever what is asked of the engine changes.
-    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    let slot = StreamSlot::new();
     Effect::new(move |_| {
         let opts = LogsOptions {
             follow: until.with(String::is_empty),
@@ -393,14 +386,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
             since: since.with(|s| local_seconds(s)),
             until: until.with(|u| local_seconds(u)),
         };
-        if let Some(c) = controller.get_value() {
-            c.abort();
-        }
-        let Ok(c) = web_sys::AbortController::new() else {
-            return;
-        };
-        let signal = c.signal();
-        controller.set_value(Some(c));
+        let Some(signal) = slot.renew() else { return };
         store.set_value(Store::default());
         pending.borrow_mut().clear();
         follow.set(true);
@@ -447,12 +433,6 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
             }
         });
     });
-    on_cleanup(move || {
-        if let Some(c) = controller.try_get_value().flatten() {
-            c.abort();
-        }
-    });
-
     // Follows the newest line while `follow` is on.
     Effect::new(move |_| {
         version.track();
