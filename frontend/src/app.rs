@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/containers")>"Containers"</A>
                     <A href=href("/events")>"Events"</A>
+                    <A href=href("/system")>"System"</A>
                 </nav>
                 <span class="muted hint-key" title="Command palette">"Ctrl K"</span>
                 <EngineBadge/>
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/containers") view=Containers/>
                                     <Route path=path!("/logs") view=MergedLogs/>
                                     <Route path=path!("/events") view=crate::routes::events::Events/>
+                                    <Route path=path!("/system") view=crate::routes::system::System/>
                                     <Route path=path!("/create") view=Create/>
                                     <ParentRoute path=path!("/containers/:id") view=ContainerPage>
                                         <Route path=path!("") view=Overview/>

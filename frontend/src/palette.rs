@@ -24,10 +24,11 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 5] = [
+const PAGES: [(&str, &str); 6] = [
     ("Dashboard", "/"),
     ("Containers", "/containers"),
     ("Events", "/events"),
+    ("System: disk usage and prune", "/system"),
     ("New container", "/create"),
     ("Merged logs of the selection", "/logs"),
 ];

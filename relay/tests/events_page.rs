@@ -65,3 +65,63 @@ async fn an_event_appears_within_a_second_and_die_is_highlighted_with_its_code()
     b.wait_text("table.events", |t| t.contains(&name)).await;
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_system_page_shows_usage_and_the_prune_preview_is_what_goes() {
+    // Only what carries this test's label is pruned: other tests share the
+    // engine.
+    let tag = unique("prune");
+    let label = format!("berth-prune={tag}");
+    let stopped = unique("prune-ct");
+    docker_ok(
+        &engine(),
+        &[
+            "create", "--name", &stopped, "--label", &label, IMAGE, "true",
+        ],
+    );
+    let volume = unique("prune-vol");
+    docker_ok(&engine(), &["volume", "create", "--label", &label, &volume]);
+    let keeper = Container::run("prune-keep", &["--label", &label, IMAGE, "sleep", "600"]);
+
+    let (_relay, b) = open(&engine(), "/console/system").await;
+    let total = b.text_of("[data-df-total]").await;
+    assert!(total.contains('B'), "{total}");
+    b.css("[data-prune='volumes']").await.click().await.unwrap();
+    b.css("[data-prune-label]")
+        .await
+        .send_keys(&format!("{label}\n"))
+        .await
+        .unwrap();
+    b.css("h1").await.click().await.unwrap();
+    let preview = b
+        .wait_text("[data-prune-preview]", |t| {
+            t.contains(&stopped) && t.contains(&volume)
+        })
+        .await;
+    assert!(
+        !preview.contains(&keeper.name),
+        "a running container in the preview: {preview}"
+    );
+    b.wait_text("[data-prune-summary]", |t| t.starts_with("2 items"))
+        .await;
+
+    b.css("[data-action=prune]").await.click().await.unwrap();
+    b.css("[data-action=confirm-prune]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let done = b
+        .wait_text("[data-prune-done]", |t| t.contains("Removed"))
+        .await;
+    assert!(
+        done.contains("1 containers") && done.contains("1 volumes"),
+        "{done}"
+    );
+    assert!(!docker(&engine(), &["inspect", &stopped]).status.success());
+    assert!(!docker(&engine(), &["volume", "inspect", &volume])
+        .status
+        .success());
+    assert_eq!(keeper.state(), "running");
+    b.end().await;
+}

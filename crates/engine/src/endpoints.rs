@@ -150,6 +150,31 @@ pub struct EventsOptions {
     pub filters: BTreeMap<String, Vec<String>>,
 }
 
+/// What a prune removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prune {
+    Containers,
+    /// Dangling images only (the engine's default).
+    DanglingImages,
+    /// Every image no container uses.
+    AllUnusedImages,
+    Networks,
+    Volumes,
+    BuildCache,
+}
+
+impl Prune {
+    fn collection(self) -> &'static str {
+        match self {
+            Prune::Containers => "containers",
+            Prune::DanglingImages | Prune::AllUnusedImages => "images",
+            Prune::Networks => "networks",
+            Prune::Volumes => "volumes",
+            Prune::BuildCache => "build",
+        }
+    }
+}
+
 /// Builds requests for one negotiated API version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Api {
@@ -331,6 +356,56 @@ impl Api {
         self.get(&format!("/images/{}/json", image_path(reference)))
     }
 
+    /// `/info` as the engine gave it, every field (newer ones included).
+    pub fn info_raw(&self) -> Endpoint<serde_json::Value> {
+        self.get("/info")
+    }
+
+    pub fn version_raw(&self) -> Endpoint<serde_json::Value> {
+        self.get("/version")
+    }
+
+    /// Disk usage by images, containers, volumes and build cache.
+    pub fn system_df(&self) -> Endpoint<serde_json::Value> {
+        self.get("/system/df")
+    }
+
+    /// Networks no container uses, as `docker network prune` would see them.
+    pub fn networks_unused(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<serde_json::Value> {
+        let mut f = filters.clone();
+        f.insert("dangling".into(), vec!["true".into()]);
+        let mut q = Query::default();
+        q.pair(
+            "filters",
+            &serde_json::to_string(&f).expect("filters serialize"),
+        );
+        self.get(&format!("/networks{q}"))
+    }
+
+    /// `POST /{what}/prune` with the engine's filters; the answer says what
+    /// went and the space reclaimed.
+    pub fn prune(
+        &self,
+        what: Prune,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<serde_json::Value> {
+        let mut f = filters.clone();
+        if what == Prune::AllUnusedImages {
+            f.insert("dangling".into(), vec!["false".into()]);
+        }
+        let mut q = Query::default();
+        if !f.is_empty() {
+            q.pair(
+                "filters",
+                &serde_json::to_string(&f).expect("filters serialize"),
+            );
+        }
+        self.post(&format!("/{}/prune{q}", what.collection()))
+    }
+
     pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
         self.get("/images/json")
     }
@@ -509,6 +584,24 @@ mod tests {
         );
         assert_eq!(create.path, "/v1.41/containers/create?name=web");
         assert_eq!(create.body.as_deref(), Some(r#"{"Image":"busybox"}"#));
+    }
+
+    #[test]
+    fn prunes() {
+        let mut f = BTreeMap::new();
+        assert_eq!(
+            api().prune(Prune::Containers, &f).path,
+            "/v1.41/containers/prune"
+        );
+        assert_eq!(
+            api().prune(Prune::BuildCache, &f).path,
+            "/v1.41/build/prune"
+        );
+        f.insert("label".to_owned(), vec!["a=b".to_owned()]);
+        assert_eq!(
+            api().prune(Prune::AllUnusedImages, &f).path,
+            "/v1.41/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%2C%22label%22%3A%5B%22a%3Db%22%5D%7D"
+        );
     }
 
     #[test]

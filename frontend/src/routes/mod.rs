@@ -8,4 +8,5 @@ pub mod events;
 pub mod files;
 pub mod logs;
 pub mod stats;
+pub mod system;
 pub mod terminal;
