@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/containers")>"Containers"</A>
+                    <A href=href("/images")>"Images"</A>
                     <A href=href("/events")>"Events"</A>
                     <A href=href("/system")>"System"</A>
                 </nav>
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
                                     <Route path=path!("/logs") view=MergedLogs/>
+                                    <Route path=path!("/images") view=crate::routes::images::Images/>
                                     <Route path=path!("/events") view=crate::routes::events::Events/>
                                     <Route path=path!("/system") view=crate::routes::system::System/>
                                     <Route path=path!("/create") view=Create/>

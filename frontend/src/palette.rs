@@ -24,9 +24,10 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 6] = [
+const PAGES: [(&str, &str); 7] = [
     ("Dashboard", "/"),
     ("Containers", "/containers"),
+    ("Images", "/images"),
     ("Events", "/events"),
     ("System: disk usage and prune", "/system"),
     ("New container", "/create"),

@@ -9,19 +9,29 @@ use crate::api::ApiError;
 /// Messages for the person: failed actions, mostly. Newest last.
 #[derive(Clone, Copy, Default)]
 pub struct Notices {
-    items: RwSignal<Vec<(u32, String)>>,
+    items: RwSignal<Vec<(u32, String, bool)>>,
     next: StoredValue<u32>,
 }
 
 impl Notices {
     pub fn error(&self, text: String) {
+        self.push(text, true);
+    }
+
+    /// Good news worth a word (what a load brought in, say).
+    pub fn info(&self, text: String) {
+        self.push(text, false);
+    }
+
+    fn push(&self, text: String, error: bool) {
         let id = self.next.get_value();
         self.next.set_value(id + 1);
-        self.items.update(|items| items.push((id, text)));
+        self.items.update(|items| items.push((id, text, error)));
     }
 
     fn dismiss(&self, id: u32) {
-        self.items.update(|items| items.retain(|(i, _)| *i != id));
+        self.items
+            .update(|items| items.retain(|(i, _, _)| *i != id));
     }
 }
 
@@ -30,8 +40,8 @@ pub fn NoticesView() -> impl IntoView {
     let notices = expect_context::<Notices>();
     view! {
         <div class="notices" role="alert" aria-live="assertive">
-            <For each=move || notices.items.get() key=|(id, _)| *id let((id, text))>
-                <div class="notice">
+            <For each=move || notices.items.get() key=|(id, _, _)| *id let((id, text, error))>
+                <div class="notice" class:info=!error>
                     <span>{text}</span>
                     <button class="ghost" aria-label="Dismiss" on:click=move |_| notices.dismiss(id)>"×"</button>
                 </div>

@@ -125,3 +125,89 @@ async fn the_system_page_shows_usage_and_the_prune_preview_is_what_goes() {
     assert_eq!(keeper.state(), "running");
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn images_load_from_a_tar_save_remove_and_a_failed_pull_is_said() {
+    let tag = format!("berth-load/{}:1", unique("img"));
+    docker_ok(&engine(), &["tag", IMAGE, &tag]);
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("image.tar");
+    docker_ok(&engine(), &["save", "-o", tar.to_str().unwrap(), &tag]);
+    docker_ok(&engine(), &["rmi", &tag]);
+
+    let downloads = tempfile::tempdir().unwrap();
+    let relay = Relay::start_with(
+        &engine(),
+        &["--console-dir", &crate::browser::console_dir()],
+    );
+    let b = crate::chromium::Browser::start_downloading(downloads.path()).await;
+    b.client.goto(&relay.url("/console/images")).await.unwrap();
+    b.css("table[data-images]").await;
+
+    // Load: the tar goes up (with a progress bar), the image shows.
+    b.client
+        .find(fantoccini::Locator::Css("[data-load-tar]"))
+        .await
+        .unwrap()
+        .send_keys(tar.to_str().unwrap())
+        .await
+        .unwrap();
+    let row = format!("tr[data-image='{tag}']");
+    b.css(&row).await;
+    let said = b.wait_text(".notice", |t| t.contains("Loaded")).await;
+    assert!(said.contains(&tag), "{said}");
+
+    // Save: a tar `docker load` would take.
+    b.css(&format!("{row} [data-action=save]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let saved = downloads
+        .path()
+        .join(format!("{}.tar", tag.replace(['/', ':'], "_")));
+    wait_for("the saved tar", WAIT, || {
+        saved.is_file()
+            && !downloads.path().read_dir().unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".crdownload")
+            })
+    });
+    let listing = std::process::Command::new("tar")
+        .arg("tf")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(text(&listing.stdout).contains("manifest.json"));
+
+    // Remove, after asking.
+    b.css(&format!("{row} [data-action=remove]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("[data-action=confirm-remove]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.gone(&row).await;
+    assert!(!docker(&engine(), &["image", "inspect", &tag])
+        .status
+        .success());
+
+    // No registry here: the pull fails, in the engine's words.
+    b.css("[data-pull-ref]")
+        .await
+        .send_keys("berth-test/not-here:2")
+        .await
+        .unwrap();
+    b.css("[data-action=pull]").await.click().await.unwrap();
+    let err = b
+        .wait_text("[data-pull-error]", |t| t.contains("Could not pull"))
+        .await;
+    assert!(err.contains("not-here"), "{err}");
+    b.end().await;
+}

@@ -406,6 +406,51 @@ impl Api {
         self.post(&format!("/{}/prune{q}", what.collection()))
     }
 
+    /// The image list as raw JSON (`all` includes intermediate layers):
+    /// engines differ in how they write an untagged image's tags.
+    pub fn images_raw(&self, all: bool) -> Endpoint<serde_json::Value> {
+        let mut q = Query::default();
+        q.flag("all", all);
+        self.get(&format!("/images/json{q}"))
+    }
+
+    pub fn image_history(&self, reference: &str) -> Endpoint<serde_json::Value> {
+        self.get(&format!("/images/{}/history", image_path(reference)))
+    }
+
+    pub fn image_remove(&self, reference: &str, force: bool) -> Endpoint<serde_json::Value> {
+        let mut q = Query::default();
+        q.flag("force", force);
+        Endpoint::new(
+            Method::Delete,
+            format!(
+                "{}/images/{}{q}",
+                self.version.prefix(),
+                image_path(reference)
+            ),
+        )
+    }
+
+    /// Tags `reference` as `repo:tag`.
+    pub fn image_tag(&self, reference: &str, target: &str) -> Endpoint<()> {
+        let (repo, tag) = split_reference(target);
+        let mut q = Query::default();
+        q.pair("repo", repo);
+        q.pair("tag", tag);
+        self.post(&format!("/images/{}/tag{q}", image_path(reference)))
+    }
+
+    /// The image as a tar, for `docker load`.
+    pub fn image_save(&self, reference: &str) -> Endpoint<Tar> {
+        self.get(&format!("/images/{}/get", image_path(reference)))
+    }
+
+    /// Loads images from a tar (the body, sent by the caller); progress and
+    /// errors come back as JSON lines.
+    pub fn image_load(&self) -> Endpoint<JsonStream<serde_json::Value>> {
+        self.post("/images/load")
+    }
+
     pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
         self.get("/images/json")
     }

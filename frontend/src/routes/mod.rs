@@ -6,6 +6,7 @@ pub mod create;
 pub mod dashboard;
 pub mod events;
 pub mod files;
+pub mod images;
 pub mod logs;
 pub mod stats;
 pub mod system;

@@ -1,0 +1,417 @@
+//! Images, a row per tag as `docker images` lists them (repo:tag, id,
+//! size, age, which containers use the image) with
+//! a filter and a dangling toggle, kept current by the engine's events;
+//! pull with a bar per layer; load from a tar with upload progress; save to
+//! a tar; tag, history, inspect and remove (with force).
+
+use std::collections::HashMap;
+
+use berth_engine::Method;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api::{self, ApiError};
+use crate::app::Engine;
+use crate::live::follow_events;
+use crate::routes::create::{pull, Pull, PullView};
+use crate::ui::{ago, bytes, container_name, Notices, Problem};
+
+/// One row: an image under one of its tags (or none, when dangling).
+#[derive(Clone, PartialEq)]
+struct Image {
+    id: String,
+    /// This row's tag; empty when dangling.
+    tag: String,
+    /// How many tags the image has in all.
+    tags: usize,
+    size: i64,
+    created: i64,
+    used_by: Vec<String>,
+}
+
+impl Image {
+    /// What to call it in calls and messages: a tag, else the short id.
+    fn reference(&self) -> String {
+        Some(self.tag.clone())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| self.short_id())
+    }
+
+    fn short_id(&self) -> String {
+        self.id
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect()
+    }
+
+    fn dangling(&self) -> bool {
+        self.tag.is_empty()
+    }
+}
+
+async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
+    let api = engine.api().await?;
+    let list = api::call(api.images_raw(false)).await?;
+    let containers = api::call(api.containers(true)).await?;
+    let mut users: HashMap<String, Vec<String>> = HashMap::new();
+    for c in &containers {
+        if let Some(image) = &c.image_id {
+            users
+                .entry(image.clone())
+                .or_default()
+                .push(container_name(c));
+        }
+    }
+    let mut images: Vec<Image> = vec![];
+    for i in list.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let id = i["Id"].as_str().unwrap_or_default().to_owned();
+        let mut tags: Vec<String> = i["RepoTags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| *t != "<none>:<none>")
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort();
+        let n = tags.len();
+        if tags.is_empty() {
+            tags.push(String::new());
+        }
+        let used_by = users.get(&id).cloned().unwrap_or_default();
+        for tag in tags {
+            images.push(Image {
+                id: id.clone(),
+                tag,
+                tags: n,
+                size: i["Size"].as_i64().unwrap_or(0),
+                created: i["Created"].as_i64().unwrap_or(0),
+                used_by: used_by.clone(),
+            });
+        }
+    }
+    images.sort_by(|a, b| b.created.cmp(&a.created).then(a.tag.cmp(&b.tag)));
+    Ok(images)
+}
+
+#[derive(Clone, PartialEq)]
+enum Busy {
+    Pulling(Option<Pull>),
+    Loading(String, f64),
+}
+
+#[component]
+pub fn Images() -> impl IntoView {
+    let engine = expect_context::<Engine>();
+    let notices = expect_context::<Notices>();
+    let images = LocalResource::new(move || load_images(engine));
+    let live = follow_events(
+        engine,
+        {
+            let mut f = std::collections::BTreeMap::new();
+            f.insert(
+                "type".to_owned(),
+                vec!["image".to_owned(), "container".to_owned()],
+            );
+            f
+        },
+        move || images.refetch(),
+    );
+    let text = RwSignal::new(String::new());
+    let dangling_only = RwSignal::new(false);
+    let busy = RwSignal::new(None::<Busy>);
+    let pulled = RwSignal::new(None::<Pull>);
+    let reference = RwSignal::new(String::new());
+    let pull_error = RwSignal::new(None::<String>);
+    let detail = RwSignal::new(None::<(String, Result<Value, String>, Result<Value, String>)>);
+    let removing = RwSignal::new(None::<Image>);
+
+    let do_pull = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let r = reference.get_untracked().trim().to_owned();
+        if r.is_empty() {
+            return;
+        }
+        pull_error.set(None);
+        busy.set(Some(Busy::Pulling(None)));
+        spawn_local(async move {
+            let result = async {
+                let api = engine.api().await.map_err(|e| e.to_string())?;
+                pull(api, &r, pulled).await
+            }
+            .await;
+            busy.set(None);
+            match result {
+                Ok(()) => {
+                    reference.set(String::new());
+                    images.refetch();
+                }
+                Err(e) => pull_error.set(Some(format!("Could not pull {r}: {e}"))),
+            }
+        });
+    };
+
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let on_load = move |_| {
+        let Some(input) = file_input.get_untracked() else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let name = file.name();
+            match load_tar(engine, &file, busy).await {
+                Ok(loaded) => notices.info(format!("Loaded from {name}: {loaded}")),
+                Err(e) => notices.error(format!("Could not load {name}: {e}")),
+            }
+            busy.set(None);
+            images.refetch();
+        });
+    };
+
+    let open_detail = move |image: Image| {
+        let r = image.reference();
+        spawn_local(async move {
+            let got = async {
+                let api = engine.api().await?;
+                let history = api::call(api.image_history(&r))
+                    .await
+                    .map_err(|e| e.to_string());
+                let inspect = api::call(api.image_inspect_raw(&r))
+                    .await
+                    .map_err(|e| e.to_string());
+                Ok::<_, ApiError>((history, inspect))
+            }
+            .await;
+            match got {
+                Ok((h, i)) => detail.set(Some((r, h, i))),
+                Err(e) => notices.error(e.to_string()),
+            }
+        });
+    };
+    let save = move |image: Image| {
+        let r = image.reference();
+        spawn_local(async move {
+            let result = async {
+                let api = engine.api().await?;
+                let file = format!("{}.tar", r.replace(['/', ':'], "_"));
+                api::download(api.image_save(&r), &file).await
+            }
+            .await;
+            if let Err(e) = result {
+                notices.error(format!("Could not save {r}: {e}"));
+            }
+        });
+    };
+    let tag = move |image: Image| {
+        let Some(target) = web_sys::window()
+            .and_then(|w| {
+                w.prompt_with_message(&format!("New tag for {} (repo:tag)", image.reference()))
+                    .ok()
+                    .flatten()
+            })
+            .filter(|t| !t.trim().is_empty())
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let result =
+                async { api::act(engine.api().await?.image_tag(&image.id, target.trim())).await }
+                    .await;
+            if let Err(e) = result {
+                notices.error(format!("Could not tag {}: {e}", image.reference()));
+            }
+            images.refetch();
+        });
+    };
+    let remove = move |image: Image, force: bool| {
+        removing.set(None);
+        spawn_local(async move {
+            // A tag is untagged (the image goes with its last tag); a
+            // dangling image goes by id.
+            let target = if image.dangling() {
+                image.id.clone()
+            } else {
+                image.tag.clone()
+            };
+            let result =
+                async { api::call(engine.api().await?.image_remove(&target, force)).await }.await;
+            if let Err(e) = result {
+                notices.error(format!("Could not remove {}: {e}", image.reference()));
+            }
+            images.refetch();
+        });
+    };
+
+    let list = move || {
+        images.get().map(|r| match r {
+            Err(err) => view! { <Problem err retry=move || images.refetch()/> }.into_any(),
+            Ok(all) => {
+                let t = text.get().to_lowercase();
+                let shown: Vec<Image> = all
+                    .into_iter()
+                    .filter(|i| !dangling_only.get() || i.dangling())
+                    .filter(|i| t.is_empty() || i.tag.to_lowercase().contains(&t) || i.id.contains(&t))
+                    .collect();
+                if shown.is_empty() {
+                    return view! { <p class="empty">"No images match."</p> }.into_any();
+                }
+                view! {
+                    <table class="list" data-images="">
+                        <thead><tr><th>"Repository:tag"</th><th>"ID"</th><th>"Size"</th><th>"Created"</th><th>"Used by"</th><th>"Actions"</th></tr></thead>
+                        <tbody>
+                            {shown.into_iter().map(|i| {
+                                let (a, b, c, d) = (i.clone(), i.clone(), i.clone(), i.clone());
+                                let tags = if i.dangling() { "<none>".to_owned() } else { i.tag.clone() };
+                                view! {
+                                    <tr data-image=i.reference()>
+                                        <td data-label="Repository:tag" class="name">{tags}</td>
+                                        <td data-label="ID"><code>{i.short_id()}</code></td>
+                                        <td data-label="Size">{bytes(i.size)}</td>
+                                        <td data-label="Created">{ago(i.created)}</td>
+                                        <td data-label="Used by">{if i.used_by.is_empty() { "—".to_owned() } else { i.used_by.join(", ") }}</td>
+                                        <td data-label="Actions"><div class="actions">
+                                            <button on:click=move |_| open_detail(a.clone())>"history / inspect"</button>
+                                            <button on:click=move |_| tag(b.clone())>"tag"</button>
+                                            <button data-action="save" on:click=move |_| save(c.clone())>"save"</button>
+                                            <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(d.clone()))>"remove"</button>
+                                        </div></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }
+        })
+    };
+
+    view! {
+        <h1>"Images"</h1>
+        <form class="toolbar" on:submit=do_pull>
+            <input placeholder="image to pull, e.g. nginx:1.27" aria-label="Image to pull" data-pull-ref=""
+                prop:value=move || reference.get() on:input=move |ev| reference.set(event_target_value(&ev))/>
+            <button type="submit" class="primary" data-action="pull" disabled=move || busy.get().is_some()>"Pull"</button>
+            <label class="button">"Load from a tar…"<input type="file" accept=".tar,application/x-tar" class="hidden-input" data-load-tar="" node_ref=file_input on:change=on_load/></label>
+        </form>
+        {move || pull_error.get().map(|e| view! { <p class="warn" data-pull-error="">{e}</p> })}
+        {move || match busy.get() {
+            Some(Busy::Pulling(_)) => pulled.get().map(|p| view! { <PullView pull=p/> }.into_any()),
+            Some(Busy::Loading(name, f)) => Some(view! {
+                <p class="progress-line" data-loading="">{format!("Loading {name}… ")}<progress max="1" value=f.to_string()></progress></p>
+            }.into_any()),
+            None => None,
+        }}
+        <div class="toolbar">
+            <input type="search" placeholder="Filter by tag or id" aria-label="Filter images" on:input=move |ev| text.set(event_target_value(&ev))/>
+            <label class="check"><input type="checkbox" on:change=move |ev| dangling_only.set(event_target_checked(&ev))/>" dangling only"</label>
+        </div>
+        <Show when=move || !live.get()>
+            <p class="banner" data-problem="reconnecting" role="status">"Lost the live connection to the engine; reconnecting…"</p>
+        </Show>
+        <Suspense fallback=|| view! { <p class="loading">"Loading images…"</p> }>{list}</Suspense>
+        {move || removing.get().map(|image| {
+            let (a, b) = (image.clone(), image.clone());
+            view! {
+                <div class="backdrop" on:click=move |_| removing.set(None)>
+                    <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
+                        on:keydown=move |ev| if ev.key() == "Escape" { removing.set(None) }>
+                        <h2>"Remove " {image.reference()} "?"</h2>
+                        {(image.tags > 1).then(|| view! { <p>"The image has other tags: only this tag goes."</p> })}
+                        {(!image.used_by.is_empty() && image.tags <= 1).then(|| view! { <p class="warn">{format!("Used by {}: only force removes it.", image.used_by.join(", "))}</p> })}
+                        <div class="buttons">
+                            <button autofocus on:click=move |_| removing.set(None)>"Cancel"</button>
+                            <button class="danger" on:click=move |_| remove(a.clone(), true)>"Force remove"</button>
+                            <button class="danger" data-action="confirm-remove" on:click=move |_| remove(b.clone(), false)>"Remove"</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+        {move || detail.get().map(|(r, history, inspect)| view! {
+            <section class="detail" data-image-detail=r.clone()>
+                <h2>{r.clone()} " " <button class="ghost" aria-label="Close" on:click=move |_| detail.set(None)>"×"</button></h2>
+                <h3>"History"</h3>
+                {match history {
+                    Ok(h) => view! {
+                        <table class="list"><thead><tr><th>"Created by"</th><th>"Size"</th></tr></thead><tbody>
+                            {h.as_array().cloned().unwrap_or_default().into_iter().map(|l| view! {
+                                <tr><td><code>{l["CreatedBy"].as_str().unwrap_or_default().to_owned()}</code></td><td>{bytes(l["Size"].as_i64().unwrap_or(0))}</td></tr>
+                            }).collect_view()}
+                        </tbody></table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="warn">{e}</p> }.into_any(),
+                }}
+                <h3>"Inspect"</h3>
+                <pre class="inspect-hits">{inspect.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()).unwrap_or_else(|e| e)}</pre>
+            </section>
+        })}
+    }
+}
+
+/// POSTs a tar to `/images/load` with XMLHttpRequest (for upload progress),
+/// streamed by the browser from disk; returns what the engine says it
+/// loaded, or its error.
+async fn load_tar(
+    engine: Engine,
+    file: &web_sys::File,
+    busy: RwSignal<Option<Busy>>,
+) -> Result<String, String> {
+    let api = engine.api().await.map_err(|e| e.to_string())?;
+    let endpoint = api.image_load();
+    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "no XMLHttpRequest")?;
+    xhr.open(Method::Post.as_str(), &endpoint.path)
+        .map_err(|_| "cannot open the upload")?;
+    let _ = xhr.set_request_header("Content-Type", "application/x-tar");
+    if let Some(t) = api::token() {
+        let _ = xhr.set_request_header("Authorization", &format!("Bearer {t}"));
+    }
+    let name = file.name();
+    busy.set(Some(Busy::Loading(name.clone(), 0.0)));
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() && ev.total() > 0.0 {
+                busy.set(Some(Busy::Loading(name.clone(), ev.loaded() / ev.total())));
+            }
+        });
+    if let Ok(up) = xhr.upload() {
+        up.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    let done = js_sys::Promise::new(&mut |resolve, _| xhr.set_onloadend(Some(&resolve)));
+    xhr.send_with_opt_blob(Some(file))
+        .map_err(|_| "cannot send the tar")?;
+    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
+    drop(on_progress);
+    let status = xhr.status().unwrap_or(0);
+    let body = xhr.response_text().ok().flatten().unwrap_or_default();
+    if status == 0 {
+        return Err("the relay did not answer".into());
+    }
+    if !(200..300).contains(&status) {
+        return Err(berth_engine::error_message(status, body.as_bytes()));
+    }
+    // The answer is JSON lines; an error can arrive inside the 200.
+    let mut loaded = vec![];
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap_or_default();
+        if let Some(e) = v
+            .pointer("/errorDetail/message")
+            .or(v.get("error"))
+            .and_then(Value::as_str)
+        {
+            return Err(e.to_owned());
+        }
+        if let Some(s) = v.get("stream").and_then(Value::as_str) {
+            loaded.push(s.trim().to_owned());
+        }
+    }
+    Ok(loaded.join("; "))
+}
