@@ -24,10 +24,12 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 9] = [
     ("Dashboard", "/"),
     ("Containers", "/containers"),
     ("Images", "/images"),
+    ("Volumes", "/volumes"),
+    ("Networks", "/networks"),
     ("Events", "/events"),
     ("System: disk usage and prune", "/system"),
     ("New container", "/create"),

@@ -211,3 +211,101 @@ async fn images_load_from_a_tar_save_remove_and_a_failed_pull_is_said() {
     assert!(err.contains("not-here"), "{err}");
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_network_made_and_connected_here_shows_in_the_container_overview() {
+    let c = Container::run("net", &[IMAGE, "sleep", "600"]);
+    let net = unique("net");
+    let (relay, b) = open(&engine(), "/console/networks").await;
+    b.css("[data-network-name]")
+        .await
+        .send_keys(&net)
+        .await
+        .unwrap();
+    b.css("[data-action=create-network]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("tr[data-network='{net}']");
+    b.css(&format!("{row} [data-action=connect]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("[data-connect-container]").await;
+    let id = docker_ok(&engine(), &["inspect", "-f", "{{.Id}}", &c.name]);
+    b.css("[data-connect-container]")
+        .await
+        .select_by_value(id.trim())
+        .await
+        .unwrap();
+    b.css("[data-connect-alias]")
+        .await
+        .send_keys("web-alias")
+        .await
+        .unwrap();
+    b.css("[data-action=confirm-connect]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text(&row, |t| t.contains(&c.name)).await;
+
+    b.client
+        .goto(&relay.url(&format!("/console/containers/{}", c.name)))
+        .await
+        .unwrap();
+    let nets = b.wait_text("[data-networks]", |t| t.contains(&net)).await;
+    assert!(nets.contains("web-alias"), "{nets}");
+
+    // Disconnect, then remove after asking; both through the console.
+    b.client
+        .goto(&relay.url("/console/networks"))
+        .await
+        .unwrap();
+    b.css(&format!("{row} [data-disconnect='{}']", c.name))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text(&row, |t| !t.contains(&c.name)).await;
+    b.css(&format!("{row} [data-action=remove]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.css("[data-action=confirm]").await.click().await.unwrap();
+    b.gone(&row).await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volume_made_here_is_listed_with_its_user_and_prune_spares_it() {
+    let vol = unique("vol");
+    let (_relay, b) = open(&engine(), "/console/volumes").await;
+    b.css("[data-volume-name]")
+        .await
+        .send_keys(&vol)
+        .await
+        .unwrap();
+    b.css("[data-action=create-volume]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("tr[data-volume='{vol}']");
+    b.css(&row).await;
+    let user = Container::run(
+        "vol-user",
+        &["-v", &format!("{vol}:/data"), IMAGE, "sleep", "600"],
+    );
+    let shown = b.wait_text(&row, |t| t.contains(&user.name)).await;
+    assert!(shown.contains("local"), "{shown}");
+    // In use: not in the prune preview.
+    let preview = b.text_of("[data-prune-preview]").await;
+    assert!(!preview.contains(&vol), "{preview}");
+    drop(user);
+    let _ = docker(&engine(), &["volume", "rm", &vol]);
+    b.end().await;
+}

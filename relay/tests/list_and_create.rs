@@ -42,6 +42,27 @@ async fn bulk_stop_stops_all_selected_and_reports_each() {
     for c in &cs {
         b.css(&format!("{}[data-state=exited]", row(&c.name))).await;
     }
+    // Bulk remove asks first, then removes each.
+    for c in &cs[..2] {
+        b.css(&format!("{} input[data-select]", row(&c.name)))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    b.css("[data-bulk=remove]").await.click().await.unwrap();
+    b.css("[data-action=confirm-remove]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("section.bulk[data-bulk-done=true]", |t| {
+        t.contains("all 2 done")
+    })
+    .await;
+    for c in &cs[..2] {
+        assert!(!docker(&engine(), &["inspect", &c.name]).status.success());
+    }
     b.end().await;
 }
 

@@ -451,6 +451,64 @@ impl Api {
         self.post("/images/load")
     }
 
+    pub fn volume_create(&self, body: &serde_json::Value) -> Endpoint<serde_json::Value> {
+        let mut e: Endpoint<serde_json::Value> = self.post("/volumes/create");
+        e.body = Some(body.to_string());
+        e
+    }
+
+    pub fn volume_inspect_raw(&self, name: &str) -> Endpoint<serde_json::Value> {
+        self.get(&format!("/volumes/{}", component(name)))
+    }
+
+    pub fn volume_remove(&self, name: &str, force: bool) -> Endpoint<()> {
+        let mut q = Query::default();
+        q.flag("force", force);
+        Endpoint::new(
+            Method::Delete,
+            format!("{}/volumes/{}{q}", self.version.prefix(), component(name)),
+        )
+    }
+
+    pub fn networks_raw(&self) -> Endpoint<serde_json::Value> {
+        self.get("/networks")
+    }
+
+    pub fn network_inspect_raw(&self, id: &str) -> Endpoint<serde_json::Value> {
+        self.get(&format!("/networks/{}", component(id)))
+    }
+
+    pub fn network_create(&self, body: &serde_json::Value) -> Endpoint<serde_json::Value> {
+        let mut e: Endpoint<serde_json::Value> = self.post("/networks/create");
+        e.body = Some(body.to_string());
+        e
+    }
+
+    pub fn network_remove(&self, id: &str) -> Endpoint<()> {
+        Endpoint::new(
+            Method::Delete,
+            format!("{}/networks/{}", self.version.prefix(), component(id)),
+        )
+    }
+
+    /// Connects `container` to network `id`, known there by `aliases`.
+    pub fn network_connect(&self, id: &str, container: &str, aliases: &[String]) -> Endpoint<()> {
+        let mut e: Endpoint<()> = self.post(&format!("/networks/{}/connect", component(id)));
+        let body = if aliases.is_empty() {
+            serde_json::json!({ "Container": container })
+        } else {
+            serde_json::json!({ "Container": container, "EndpointConfig": { "Aliases": aliases } })
+        };
+        e.body = Some(body.to_string());
+        e
+    }
+
+    pub fn network_disconnect(&self, id: &str, container: &str, force: bool) -> Endpoint<()> {
+        let mut e: Endpoint<()> = self.post(&format!("/networks/{}/disconnect", component(id)));
+        e.body = Some(serde_json::json!({ "Container": container, "Force": force }).to_string());
+        e
+    }
+
     pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
         self.get("/images/json")
     }

@@ -573,7 +573,7 @@ pub fn Containers() -> impl IntoView {
             let t = StoredValue::new(targets);
             view! { <RemoveDialog removal=Removal { id: String::new(), name: format!("{n} containers"), running: true }
                 on_cancel=move || bulk_removal.set(None)
-                on_confirm=move |volumes| { bulk_removal.set(None); run_bulk("remove", t.get_value(), BulkAction::Remove { volumes }); }/> }
+                on_confirm=move |volumes| { let targets = t.get_value(); bulk_removal.set(None); run_bulk("remove", targets, BulkAction::Remove { volumes }); }/> }
         })}
     }
 }

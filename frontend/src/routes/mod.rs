@@ -8,6 +8,7 @@ pub mod events;
 pub mod files;
 pub mod images;
 pub mod logs;
+pub mod networks;
 pub mod stats;
 pub mod system;
 pub mod terminal;
