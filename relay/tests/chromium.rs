@@ -86,6 +86,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {selector} on the page: {e}"))
     }
 
+    /// Clicks what `selector` finds, finding it again if a live update
+    /// replaced it in between (rows update as the engine's events arrive,
+    /// and other tests share the engine).
+    pub async fn click(&self, selector: &str) {
+        for _ in 0..10 {
+            match self.css(selector).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() => {}
+                Err(e) => panic!("clicking {selector}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{selector} kept being replaced");
+    }
+
     pub async fn text_of(&self, selector: &str) -> String {
         self.css(selector).await.text().await.unwrap()
     }

@@ -38,7 +38,7 @@ async fn an_event_appears_within_a_second_and_die_is_highlighted_with_its_code()
     }
 
     // Paused: nothing is lost, it is held and shown on resume.
-    b.css("[data-events-pause]").await.click().await.unwrap();
+    b.click("[data-events-pause]").await;
     docker_ok(&engine(), &["start", &name]);
     wait_for("it died", WAIT, || {
         docker_ok(&engine(), &["inspect", "-f", "{{.State.Status}}", &name]).trim() == "exited"
@@ -52,7 +52,7 @@ async fn an_event_appears_within_a_second_and_die_is_highlighted_with_its_code()
         .await
         .unwrap()
         .is_empty());
-    b.css("[data-events-resume]").await.click().await.unwrap();
+    b.click("[data-events-resume]").await;
     let details = b.text_of(&die).await;
     assert!(details.contains("exit code 3"), "{details}");
 
@@ -86,13 +86,13 @@ async fn the_system_page_shows_usage_and_the_prune_preview_is_what_goes() {
     let (_relay, b) = open(&engine(), "/console/system").await;
     let total = b.text_of("[data-df-total]").await;
     assert!(total.contains('B'), "{total}");
-    b.css("[data-prune='volumes']").await.click().await.unwrap();
+    b.click("[data-prune='volumes']").await;
     b.css("[data-prune-label]")
         .await
         .send_keys(&format!("{label}\n"))
         .await
         .unwrap();
-    b.css("h1").await.click().await.unwrap();
+    b.click("h1").await;
     let preview = b
         .wait_text("[data-prune-preview]", |t| {
             t.contains(&stopped) && t.contains(&volume)
@@ -105,12 +105,8 @@ async fn the_system_page_shows_usage_and_the_prune_preview_is_what_goes() {
     b.wait_text("[data-prune-summary]", |t| t.starts_with("2 items"))
         .await;
 
-    b.css("[data-action=prune]").await.click().await.unwrap();
-    b.css("[data-action=confirm-prune]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("[data-action=prune]").await;
+    b.click("[data-action=confirm-prune]").await;
     let done = b
         .wait_text("[data-prune-done]", |t| t.contains("Removed"))
         .await;
@@ -158,11 +154,7 @@ async fn images_load_from_a_tar_save_remove_and_a_failed_pull_is_said() {
     assert!(said.contains(&tag), "{said}");
 
     // Save: a tar `docker load` would take.
-    b.css(&format!("{row} [data-action=save]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("{row} [data-action=save]")).await;
     let saved = downloads
         .path()
         .join(format!("{}.tar", tag.replace(['/', ':'], "_")));
@@ -183,16 +175,8 @@ async fn images_load_from_a_tar_save_remove_and_a_failed_pull_is_said() {
     assert!(text(&listing.stdout).contains("manifest.json"));
 
     // Remove, after asking.
-    b.css(&format!("{row} [data-action=remove]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.css("[data-action=confirm-remove]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("{row} [data-action=remove]")).await;
+    b.click("[data-action=confirm-remove]").await;
     b.gone(&row).await;
     assert!(!docker(&engine(), &["image", "inspect", &tag])
         .status
@@ -204,7 +188,7 @@ async fn images_load_from_a_tar_save_remove_and_a_failed_pull_is_said() {
         .send_keys("berth-test/not-here:2")
         .await
         .unwrap();
-    b.css("[data-action=pull]").await.click().await.unwrap();
+    b.click("[data-action=pull]").await;
     let err = b
         .wait_text("[data-pull-error]", |t| t.contains("Could not pull"))
         .await;
@@ -222,17 +206,9 @@ async fn a_network_made_and_connected_here_shows_in_the_container_overview() {
         .send_keys(&net)
         .await
         .unwrap();
-    b.css("[data-action=create-network]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("[data-action=create-network]").await;
     let row = format!("tr[data-network='{net}']");
-    b.css(&format!("{row} [data-action=connect]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("{row} [data-action=connect]")).await;
     b.css("[data-connect-container]").await;
     let id = docker_ok(&engine(), &["inspect", "-f", "{{.Id}}", &c.name]);
     b.css("[data-connect-container]")
@@ -245,11 +221,7 @@ async fn a_network_made_and_connected_here_shows_in_the_container_overview() {
         .send_keys("web-alias")
         .await
         .unwrap();
-    b.css("[data-action=confirm-connect]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("[data-action=confirm-connect]").await;
     b.wait_text(&row, |t| t.contains(&c.name)).await;
 
     b.client
@@ -264,18 +236,11 @@ async fn a_network_made_and_connected_here_shows_in_the_container_overview() {
         .goto(&relay.url("/console/networks"))
         .await
         .unwrap();
-    b.css(&format!("{row} [data-disconnect='{}']", c.name))
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("{row} [data-disconnect='{}']", c.name))
+        .await;
     b.wait_text(&row, |t| !t.contains(&c.name)).await;
-    b.css(&format!("{row} [data-action=remove]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.css("[data-action=confirm]").await.click().await.unwrap();
+    b.click(&format!("{row} [data-action=remove]")).await;
+    b.click("[data-action=confirm]").await;
     b.gone(&row).await;
     b.end().await;
 }
@@ -289,11 +254,7 @@ async fn a_volume_made_here_is_listed_with_its_user_and_prune_spares_it() {
         .send_keys(&vol)
         .await
         .unwrap();
-    b.css("[data-action=create-volume]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("[data-action=create-volume]").await;
     let row = format!("tr[data-volume='{vol}']");
     b.css(&row).await;
     let user = Container::run(

@@ -251,47 +251,65 @@ pub fn Images() -> impl IntoView {
         });
     };
 
-    let list = move || {
-        images.get().map(|r| match r {
-            Err(err) => view! { <Problem err retry=move || images.refetch()/> }.into_any(),
-            Ok(all) => {
+    // Rows are keyed, so a reload (any image or container event) keeps
+    // the rows that did not change, and a click never lands on a row being
+    // replaced. The last list stays up while a reload is under way.
+    let shown = Memo::new(
+        move |prev: Option<&Option<Vec<Image>>>| match images.get() {
+            Some(Ok(all)) => {
                 let t = text.get().to_lowercase();
-                let shown: Vec<Image> = all
-                    .into_iter()
-                    .filter(|i| !dangling_only.get() || i.dangling())
-                    .filter(|i| t.is_empty() || i.tag.to_lowercase().contains(&t) || i.id.contains(&t))
-                    .collect();
-                if shown.is_empty() {
-                    return view! { <p class="empty">"No images match."</p> }.into_any();
-                }
-                view! {
-                    <table class="list" data-images="">
-                        <thead><tr><th>"Repository:tag"</th><th>"ID"</th><th>"Size"</th><th>"Created"</th><th>"Used by"</th><th>"Actions"</th></tr></thead>
-                        <tbody>
-                            {shown.into_iter().map(|i| {
-                                let (a, b, c, d) = (i.clone(), i.clone(), i.clone(), i.clone());
-                                let tags = if i.dangling() { "<none>".to_owned() } else { i.tag.clone() };
-                                view! {
-                                    <tr data-image=i.reference()>
-                                        <td data-label="Repository:tag" class="name">{tags}</td>
-                                        <td data-label="ID"><code>{i.short_id()}</code></td>
-                                        <td data-label="Size">{bytes(i.size)}</td>
-                                        <td data-label="Created">{ago(i.created)}</td>
-                                        <td data-label="Used by">{if i.used_by.is_empty() { "—".to_owned() } else { i.used_by.join(", ") }}</td>
-                                        <td data-label="Actions"><div class="actions">
-                                            <button on:click=move |_| open_detail(a.clone())>"history / inspect"</button>
-                                            <button on:click=move |_| tag(b.clone())>"tag"</button>
-                                            <button data-action="save" on:click=move |_| save(c.clone())>"save"</button>
-                                            <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(d.clone()))>"remove"</button>
-                                        </div></td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
+                Some(
+                    all.into_iter()
+                        .filter(|i| !dangling_only.get() || i.dangling())
+                        .filter(|i| {
+                            t.is_empty() || i.tag.to_lowercase().contains(&t) || i.id.contains(&t)
+                        })
+                        .collect(),
+                )
             }
-        })
+            Some(Err(_)) => None,
+            None => prev.cloned().flatten(),
+        },
+    );
+    let failed = Memo::new(move |_| images.get().and_then(Result::err));
+    let row = move |i: Image| {
+        let (a, b, c, d) = (i.clone(), i.clone(), i.clone(), i.clone());
+        let tags = if i.dangling() {
+            "<none>".to_owned()
+        } else {
+            i.tag.clone()
+        };
+        view! {
+            <tr data-image=i.reference()>
+                <td data-label="Repository:tag" class="name">{tags}</td>
+                <td data-label="ID"><code>{i.short_id()}</code></td>
+                <td data-label="Size">{bytes(i.size)}</td>
+                <td data-label="Created">{ago(i.created)}</td>
+                <td data-label="Used by">{if i.used_by.is_empty() { "—".to_owned() } else { i.used_by.join(", ") }}</td>
+                <td data-label="Actions"><div class="actions">
+                    <button on:click=move |_| open_detail(a.clone())>"history / inspect"</button>
+                    <button on:click=move |_| tag(b.clone())>"tag"</button>
+                    <button data-action="save" on:click=move |_| save(c.clone())>"save"</button>
+                    <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(d.clone()))>"remove"</button>
+                </div></td>
+            </tr>
+        }
+    };
+    let list = move || {
+        view! {
+            {move || failed.get().map(|err| view! { <Problem err retry=move || images.refetch()/> })}
+            {move || (shown.with(Option::is_none) && failed.with(Option::is_none)).then(|| view! { <p class="loading">"Loading images…"</p> })}
+            {move || shown.with(|s| s.as_ref().is_some_and(Vec::is_empty)).then(|| view! { <p class="empty">"No images match."</p> })}
+            <table class="list" data-images="" hidden=move || shown.with(|s| s.as_ref().is_none_or(Vec::is_empty))>
+                <thead><tr><th>"Repository:tag"</th><th>"ID"</th><th>"Size"</th><th>"Created"</th><th>"Used by"</th><th>"Actions"</th></tr></thead>
+                <tbody>
+                    <For each=move || shown.get().unwrap_or_default()
+                        key=|i| (i.id.clone(), i.tag.clone(), i.used_by.clone(), i.size, i.tags) let:i>
+                        {row(i)}
+                    </For>
+                </tbody>
+            </table>
+        }
     };
 
     view! {
@@ -317,7 +335,7 @@ pub fn Images() -> impl IntoView {
         <Show when=move || !live.get()>
             <p class="banner" data-problem="reconnecting" role="status">"Lost the live connection to the engine; reconnecting…"</p>
         </Show>
-        <Suspense fallback=|| view! { <p class="loading">"Loading images…"</p> }>{list}</Suspense>
+        {list}
         {move || removing.get().map(|image| {
             let (a, b) = (image.clone(), image.clone());
             view! {

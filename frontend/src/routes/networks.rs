@@ -202,6 +202,14 @@ pub fn Volumes() -> impl IntoView {
             )));
         });
     };
+    // Keyed rows, kept while a reload is under way (see images.rs).
+    let vol_rows = Memo::new(
+        move |prev: Option<&Option<Vec<Volume>>>| match volumes.get() {
+            Some(Ok((v, _))) => Some(v),
+            Some(Err(_)) => None,
+            None => prev.cloned().flatten(),
+        },
+    );
     let unused = move || {
         volumes
             .get()
@@ -226,33 +234,32 @@ pub fn Volumes() -> impl IntoView {
         </form>
         <Show when=move || !live.get()><p class="banner" data-problem="reconnecting">"Lost the live connection to the engine; reconnecting…"</p></Show>
         {move || summary.get().map(|s| view! { <p class="ok">{s}</p> })}
-        <Suspense fallback=|| view! { <p class="loading">"Loading volumes…"</p> }>
-            {move || volumes.get().map(|r| match r {
-                Err(err) => view! { <Problem err retry=move || volumes.refetch()/> }.into_any(),
-                Ok((list, _)) if list.is_empty() => view! { <p class="empty">"No volumes yet."</p> }.into_any(),
-                Ok((list, _)) => view! {
-                    <table class="list" data-volumes="">
-                        <thead><tr><th>"Name"</th><th>"Driver"</th><th>"Mountpoint"</th><th>"Size"</th><th>"Used by"</th><th></th></tr></thead>
-                        <tbody>{list.into_iter().map(|v| {
-                            let (a, b) = (v.name.clone(), v.name.clone());
-                            view! {
-                                <tr data-volume=v.name.clone()>
-                                    <td data-label="Name" class="name">{v.name.clone()}</td>
-                                    <td data-label="Driver">{v.driver}</td>
-                                    <td data-label="Mountpoint"><code>{v.mountpoint}</code></td>
-                                    <td data-label="Size">{if v.size >= 0 { bytes(v.size) } else { "—".into() }}</td>
-                                    <td data-label="Used by">{if v.used_by.is_empty() { "—".to_owned() } else { v.used_by.join(", ") }}</td>
-                                    <td><div class="actions">
-                                        <button on:click=move |_| inspect(a.clone())>"inspect"</button>
-                                        <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(b.clone()))>"remove"</button>
-                                    </div></td>
-                                </tr>
-                            }
-                        }).collect_view()}</tbody>
-                    </table>
-                }.into_any(),
-            })}
-        </Suspense>
+        {move || volumes.get().and_then(Result::err).map(|err| view! { <Problem err retry=move || volumes.refetch()/> })}
+        {move || vol_rows.with(|r| r.as_ref().is_some_and(Vec::is_empty)).then(|| view! { <p class="empty">"No volumes yet."</p> })}
+        {move || vol_rows.with(Option::is_none).then(|| view! { <p class="loading">"Loading volumes…"</p> })}
+        <table class="list" data-volumes="" hidden=move || vol_rows.with(|r| r.as_ref().is_none_or(Vec::is_empty))>
+            <thead><tr><th>"Name"</th><th>"Driver"</th><th>"Mountpoint"</th><th>"Size"</th><th>"Used by"</th><th></th></tr></thead>
+            <tbody>
+                <For each=move || vol_rows.get().unwrap_or_default() key=|v| (v.name.clone(), v.size, v.used_by.clone()) let:v>
+                    {
+                        let (a, b) = (v.name.clone(), v.name.clone());
+                        view! {
+                            <tr data-volume=v.name.clone()>
+                                <td data-label="Name" class="name">{v.name.clone()}</td>
+                                <td data-label="Driver">{v.driver}</td>
+                                <td data-label="Mountpoint"><code>{v.mountpoint}</code></td>
+                                <td data-label="Size">{if v.size >= 0 { bytes(v.size) } else { "—".into() }}</td>
+                                <td data-label="Used by">{if v.used_by.is_empty() { "—".to_owned() } else { v.used_by.join(", ") }}</td>
+                                <td><div class="actions">
+                                    <button on:click=move |_| inspect(a.clone())>"inspect"</button>
+                                    <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(b.clone()))>"remove"</button>
+                                </div></td>
+                            </tr>
+                        }
+                    }
+                </For>
+            </tbody>
+        </table>
         <h2>"Prune"</h2>
         {move || {
             let u = unused();
@@ -420,6 +427,13 @@ pub fn Networks() -> impl IntoView {
             reload();
         });
     };
+    let net_rows = Memo::new(
+        move |prev: Option<&Option<Vec<Network>>>| match networks.get() {
+            Some(Ok((n, _))) => Some(n),
+            Some(Err(_)) => None,
+            None => prev.cloned().flatten(),
+        },
+    );
     let unused_names = move || {
         unused
             .get()
@@ -444,38 +458,37 @@ pub fn Networks() -> impl IntoView {
         </form>
         <Show when=move || !live.get()><p class="banner" data-problem="reconnecting">"Lost the live connection to the engine; reconnecting…"</p></Show>
         {move || summary.get().map(|s| view! { <p class="ok">{s}</p> })}
-        <Suspense fallback=|| view! { <p class="loading">"Loading networks…"</p> }>
-            {move || networks.get().map(|r| match r {
-                Err(err) => view! { <Problem err retry=reload/> }.into_any(),
-                Ok((list, _)) => view! {
-                    <table class="list" data-networks-table="">
-                        <thead><tr><th>"Name"</th><th>"Driver"</th><th>"Scope"</th><th>"Subnet"</th><th>"Containers"</th><th></th></tr></thead>
-                        <tbody>{list.into_iter().map(|n| {
-                            let builtin = matches!(n.name.as_str(), "bridge" | "host" | "none");
-                            let (id1, id2) = (n.id.clone(), n.id.clone());
-                            let (name1, name2) = (n.name.clone(), n.name.clone());
-                            view! {
-                                <tr data-network=n.name.clone()>
-                                    <td data-label="Name" class="name">{n.name.clone()}{n.internal.then_some(" (internal)")}</td>
-                                    <td data-label="Driver">{n.driver}</td>
-                                    <td data-label="Scope">{n.scope}</td>
-                                    <td data-label="Subnet"><code>{n.subnet}</code></td>
-                                    <td data-label="Containers"><div class="actions">{n.containers.into_iter().map(|(cid, cname)| {
-                                        let (net, label) = (n.id.clone(), cname.clone());
-                                        view! { <span class="chip">{cname}<button class="ghost" aria-label=format!("Disconnect {label}") data-disconnect=label.clone()
-                                            on:click=move |_| { let (net, cid) = (net.clone(), cid.clone()); run(format!("disconnect {label}"), Box::new(move |api| api.network_disconnect(&net, &cid, false))) }>"×"</button></span> }
-                                    }).collect_view()}</div></td>
-                                    <td><div class="actions">
-                                        <button data-action="connect" disabled=n.name == "host" || n.name == "none" on:click=move |_| connecting.set(Some((id1.clone(), name1.clone())))>"connect…"</button>
-                                        <button class="danger" data-action="remove" disabled=builtin on:click=move |_| removing.set(Some((id2.clone(), name2.clone())))>"remove"</button>
-                                    </div></td>
-                                </tr>
-                            }
-                        }).collect_view()}</tbody>
-                    </table>
-                }.into_any(),
-            })}
-        </Suspense>
+        {move || networks.get().and_then(Result::err).map(|err| view! { <Problem err retry=reload/> })}
+        {move || net_rows.with(Option::is_none).then(|| view! { <p class="loading">"Loading networks…"</p> })}
+        <table class="list" data-networks-table="" hidden=move || net_rows.with(Option::is_none)>
+            <thead><tr><th>"Name"</th><th>"Driver"</th><th>"Scope"</th><th>"Subnet"</th><th>"Containers"</th><th></th></tr></thead>
+            <tbody>
+                <For each=move || net_rows.get().unwrap_or_default() key=|n| (n.id.clone(), n.containers.clone()) let:n>
+                    {
+                        let builtin = matches!(n.name.as_str(), "bridge" | "host" | "none");
+                        let (id1, id2) = (n.id.clone(), n.id.clone());
+                        let (name1, name2) = (n.name.clone(), n.name.clone());
+                        view! {
+                            <tr data-network=n.name.clone()>
+                                <td data-label="Name" class="name">{n.name.clone()}{n.internal.then_some(" (internal)")}</td>
+                                <td data-label="Driver">{n.driver}</td>
+                                <td data-label="Scope">{n.scope}</td>
+                                <td data-label="Subnet"><code>{n.subnet}</code></td>
+                                <td data-label="Containers"><div class="actions">{n.containers.into_iter().map(|(cid, cname)| {
+                                    let (net, label) = (n.id.clone(), cname.clone());
+                                    view! { <span class="chip">{cname}<button class="ghost" aria-label=format!("Disconnect {label}") data-disconnect=label.clone()
+                                        on:click=move |_| { let (net, cid) = (net.clone(), cid.clone()); run(format!("disconnect {label}"), Box::new(move |api| api.network_disconnect(&net, &cid, false))) }>"×"</button></span> }
+                                }).collect_view()}</div></td>
+                                <td><div class="actions">
+                                    <button data-action="connect" disabled=n.name == "host" || n.name == "none" on:click=move |_| connecting.set(Some((id1.clone(), name1.clone())))>"connect…"</button>
+                                    <button class="danger" data-action="remove" disabled=builtin on:click=move |_| removing.set(Some((id2.clone(), name2.clone())))>"remove"</button>
+                                </div></td>
+                            </tr>
+                        }
+                    }
+                </For>
+            </tbody>
+        </table>
         <h2>"Prune"</h2>
         {move || {
             let u = unused_names();
