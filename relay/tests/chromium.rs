@@ -172,3 +172,20 @@ impl Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// Waits until the browser has finished saving `file` into `dir`, then
+/// lists the tar it saved.
+pub fn downloaded_tar(dir: &std::path::Path, file: &str) -> String {
+    let path = dir.join(file);
+    wait_for("the download", WAIT, || {
+        path.is_file()
+            && !dir.read_dir().unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".crdownload")
+            })
+    });
+    let out = Command::new("tar").arg("tf").arg(&path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -283,22 +283,7 @@ async fn files_browse_and_upload_and_export_downloads_a_tarball() {
 
     // Export: the browser saves the filesystem tar, streamed by the relay.
     b.css("[data-action=export]").await.click().await.unwrap();
-    let tar = downloads.path().join(format!("{}.tar", c.name));
-    wait_for("the export download", WAIT, || {
-        tar.is_file()
-            && !downloads.path().read_dir().unwrap().any(|e| {
-                e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".crdownload")
-            })
-    });
-    let listing = std::process::Command::new("tar")
-        .arg("tf")
-        .arg(&tar)
-        .output()
-        .unwrap();
-    let listing = text(&listing.stdout);
+    let listing = crate::chromium::downloaded_tar(downloads.path(), &format!("{}.tar", c.name));
     assert!(listing.lines().any(|l| l == "tmp/hello.txt"), "{listing}");
     assert!(listing.lines().any(|l| l == "bin/busybox"), "{listing}");
     b.end().await;

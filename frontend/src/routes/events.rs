@@ -210,7 +210,12 @@ pub fn Events() -> impl IntoView {
     let empty = Memo::new(move |_| shown.with(Vec::is_empty));
 
     view! {
-        <h1>"Events"</h1>
+        <h1 data-events-link=move || match link.get() {
+            Link::Live => "live",
+            Link::Opening => "opening",
+            Link::Reconnecting(_) => "reconnecting",
+            Link::Ended => "ended",
+        }>"Events"</h1>
         <div class="toolbar">
             <select aria-label="Type" data-events-type="" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
                 {TYPES.iter().map(|t| view! { <option value=*t>{if t.is_empty() { "All types" } else { t }}</option> }).collect_view()}

@@ -67,6 +67,24 @@ fn Confirm(
     }
 }
 
+/// What a prune would remove, and the button that asks to.
+#[component]
+fn PrunePreview(
+    what: &'static str,
+    names: Signal<Vec<String>>,
+    on_prune: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let none = move || names.with(Vec::is_empty);
+    view! {
+        <p data-prune-preview="">{move || names.with(|u| if u.is_empty() {
+            format!("No unused {what}.")
+        } else {
+            format!("Unused, would go: {}", u.join(", "))
+        })}</p>
+        <button class="danger" disabled=none on:click=move |_| on_prune()>{format!("Prune unused {what}…")}</button>
+    }
+}
+
 #[derive(Clone, PartialEq)]
 struct Volume {
     name: String,
@@ -261,14 +279,7 @@ pub fn Volumes() -> impl IntoView {
             </tbody>
         </table>
         <h2>"Prune"</h2>
-        {move || {
-            let u = unused();
-            let n = u.len();
-            view! {
-                <p data-prune-preview="">{if n == 0 { "No unused volumes.".to_owned() } else { format!("Unused, would go: {}", u.join(", ")) }}</p>
-                <button class="danger" disabled=n == 0 on:click=move |_| pruning.set(true)>"Prune unused volumes…"</button>
-            }
-        }}
+        <PrunePreview what="volumes" names=Signal::derive(unused) on_prune=move || pruning.set(true)/>
         {move || removing.get().map(|n| view! { <Confirm title=format!("Remove {n}?") body="Its data is deleted for good.".into() on_cancel=move || removing.set(None) on_confirm=move || remove(n.clone())/> })}
         {move || pruning.get().then(|| view! { <Confirm title="Prune unused volumes?".into() body=format!("{} volumes and their data go for good.", unused().len()) on_cancel=move || pruning.set(false) on_confirm=prune/> })}
         {move || detail.get().map(|(n, json)| view! {
@@ -490,14 +501,7 @@ pub fn Networks() -> impl IntoView {
             </tbody>
         </table>
         <h2>"Prune"</h2>
-        {move || {
-            let u = unused_names();
-            let n = u.len();
-            view! {
-                <p data-prune-preview="">{if n == 0 { "No unused networks.".to_owned() } else { format!("Unused, would go: {}", u.join(", ")) }}</p>
-                <button class="danger" disabled=n == 0 on:click=move |_| pruning.set(true)>"Prune unused networks…"</button>
-            }
-        }}
+        <PrunePreview what="networks" names=Signal::derive(unused_names) on_prune=move || pruning.set(true)/>
         {move || connecting.get().map(|(id, net)| {
             let all = networks.get().and_then(Result::ok).map(|r| r.1).unwrap_or_default();
             let (chosen, alias) = (RwSignal::new(all.first().map(|c| c.0.clone()).unwrap_or_default()), RwSignal::new(String::new()));
