@@ -117,3 +117,15 @@ pub fn local_seconds(value: &str) -> Option<i64> {
     let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
     (!ms.is_nan()).then(|| (ms / 1000.0) as i64)
 }
+
+/// The strings of a JSON array (anything else in it is skipped; no array,
+/// no strings).
+pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

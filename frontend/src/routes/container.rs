@@ -15,7 +15,7 @@ use crate::app::{href, Engine};
 use crate::live::{container_filters, follow_events_where};
 use crate::routes::containers::{Removal, RemoveDialog};
 use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{bytes, Notices, Problem};
+use crate::ui::{bytes, json_strings as strings, Notices, Problem};
 
 /// The container the page is about, shared by its tabs. Its inspect answer
 /// is kept as the engine's JSON (see `Api::container_inspect_raw`).
@@ -315,17 +315,6 @@ fn RenameDialog(
 /// A label and a value, skipped when the value is empty.
 fn fact(label: &'static str, value: String) -> Option<impl IntoView> {
     (!value.is_empty()).then(|| view! { <dt>{label}</dt><dd>{value}</dd> })
-}
-
-/// Strings of a JSON array.
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn string(v: &Value, pointer: &str) -> String {

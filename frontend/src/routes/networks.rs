@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::follow_events;
-use crate::ui::{bytes, container_name, Notices, Problem};
+use crate::ui::{bytes, container_name, json_strings, Notices, Problem};
 
 fn text(v: &Value, pointer: &str) -> String {
     v.pointer(pointer)
@@ -190,14 +190,7 @@ pub fn Volumes() -> impl IntoView {
             }
             match async { api::call(engine.api().await?.prune(Prune::Volumes, &f)).await }.await {
                 Ok(a) => {
-                    let gone: Vec<String> = a["VolumesDeleted"]
-                        .as_array()
-                        .map(|v| {
-                            v.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let gone = json_strings(a.get("VolumesDeleted"));
                     summary.set(Some(format!(
                         "Removed {} volumes ({}); {} reclaimed.",
                         gone.len(),
@@ -419,14 +412,7 @@ pub fn Networks() -> impl IntoView {
             .await
             {
                 Ok(a) => {
-                    let gone: Vec<String> = a["NetworksDeleted"]
-                        .as_array()
-                        .map(|v| {
-                            v.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let gone = json_strings(a.get("NetworksDeleted"));
                     summary.set(Some(format!(
                         "Removed {} networks: {}",
                         gone.len(),
@@ -503,22 +489,25 @@ pub fn Networks() -> impl IntoView {
         <h2>"Prune"</h2>
         <PrunePreview what="networks" names=Signal::derive(unused_names) on_prune=move || pruning.set(true)/>
         {move || connecting.get().map(|(id, net)| {
-            let all = networks.get().and_then(Result::ok).map(|r| r.1).unwrap_or_default();
-            let (chosen, alias) = (RwSignal::new(all.first().map(|c| c.0.clone()).unwrap_or_default()), RwSignal::new(String::new()));
+            // Read once: a reload while the dialog is open must not reset it.
+            let all = networks.get_untracked().and_then(Result::ok).map(|r| r.1).unwrap_or_default();
+            let (picker, alias) = (NodeRef::<leptos::html::Select>::new(), RwSignal::new(String::new()));
             view! {
                 <div class="backdrop" on:click=move |_| connecting.set(None)>
                     <form class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
                         on:submit=move |ev| {
                             ev.prevent_default();
                             // Read before closing: the dialog owns these signals.
-                            let (id, c) = (id.clone(), chosen.get_untracked());
+                            // The select's own value: what is shown is what is sent.
+                            let c = picker.get_untracked().map(|p| p.value()).unwrap_or_default();
+                            let id = id.clone();
                             let aliases: Vec<String> = alias.get_untracked().split([',', ' ']).filter(|a| !a.is_empty()).map(str::to_owned).collect();
                             connecting.set(None);
                             run("connect".into(), Box::new(move |api| api.network_connect(&id, &c, &aliases)));
                         }>
                         <h2>"Connect a container to " {net}</h2>
                         <label for="connect-container">"Container"</label>
-                        <select id="connect-container" data-connect-container="" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        <select id="connect-container" data-connect-container="" node_ref=picker>
                             {all.into_iter().map(|(cid, cname)| view! { <option value=cid>{cname}</option> }).collect_view()}
                         </select>
                         <label for="connect-alias">"Aliases (optional)"</label>
