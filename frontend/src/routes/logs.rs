@@ -444,13 +444,20 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
             });
         }
     });
+    // Following stops only when the view moves up. A scroll event can arrive
+    // after more lines made the view taller, which is not the person leaving
+    // the bottom.
     let on_scroll = move |_| {
         if let Some(el) = viewport.get_untracked() {
             let top = f64::from(el.scroll_top());
+            let before = scroll_top.get_untracked();
             scroll_top.set(top);
             let bottom = top + f64::from(el.client_height()) >= f64::from(el.scroll_height()) - ROW;
-            if follow.get_untracked() != bottom {
-                follow.set(bottom);
+            let following = follow.get_untracked();
+            if bottom && !following {
+                follow.set(true);
+            } else if !bottom && following && top < before - 1.0 {
+                follow.set(false);
             }
         }
     };

@@ -354,7 +354,9 @@ pub fn Networks() -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let removing = RwSignal::new(None::<(String, String)>);
-    let connecting = RwSignal::new(None::<(String, String)>);
+    // The network being connected to, and the containers to choose from, read
+    // when the dialog opens: a reload while it is open must not rebuild it.
+    let connecting = RwSignal::new(None::<(String, String, Vec<(String, String)>)>);
     let pruning = RwSignal::new(false);
     let unused = LocalResource::new(move || async move {
         let api = engine.api().await?;
@@ -477,7 +479,7 @@ pub fn Networks() -> impl IntoView {
                                         on:click=move |_| { let (net, cid) = (net.clone(), cid.clone()); run(format!("disconnect {label}"), Box::new(move |api| api.network_disconnect(&net, &cid, false))) }>"×"</button></span> }
                                 }).collect_view()}</div></td>
                                 <td><div class="actions">
-                                    <button data-action="connect" disabled=n.name == "host" || n.name == "none" on:click=move |_| connecting.set(Some((id1.clone(), name1.clone())))>"connect…"</button>
+                                    <button data-action="connect" disabled=n.name == "host" || n.name == "none" on:click=move |_| connecting.set(Some((id1.clone(), name1.clone(), networks.get_untracked().and_then(Result::ok).map(|r| r.1).unwrap_or_default())))>"connect…"</button>
                                     <button class="danger" data-action="remove" disabled=builtin on:click=move |_| removing.set(Some((id2.clone(), name2.clone())))>"remove"</button>
                                 </div></td>
                             </tr>
@@ -488,9 +490,7 @@ pub fn Networks() -> impl IntoView {
         </table>
         <h2>"Prune"</h2>
         <PrunePreview what="networks" names=Signal::derive(unused_names) on_prune=move || pruning.set(true)/>
-        {move || connecting.get().map(|(id, net)| {
-            // Read once: a reload while the dialog is open must not reset it.
-            let all = networks.get_untracked().and_then(Result::ok).map(|r| r.1).unwrap_or_default();
+        {move || connecting.get().map(|(id, net, all)| {
             let (picker, alias) = (NodeRef::<leptos::html::Select>::new(), RwSignal::new(String::new()));
             view! {
                 <div class="backdrop" on:click=move |_| connecting.set(None)>
