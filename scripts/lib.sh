@@ -72,6 +72,7 @@ ensure_engine_tools() {
   apt_need busybox-static /bin/busybox
   apt_need socat socat
   apt_need curl curl
+  apt_need docker-compose docker-compose
 }
 
 # Starts a private dockerd (own socket, data root, no bridge of its own, no

@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/containers")>"Containers"</A>
+                    <A href=href("/stacks")>"Stacks"</A>
                     <A href=href("/images")>"Images"</A>
                     <A href=href("/volumes")>"Volumes"</A>
                     <A href=href("/networks")>"Networks"</A>
@@ -76,6 +77,8 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
                                     <Route path=path!("/logs") view=MergedLogs/>
+                                    <Route path=path!("/stacks") view=crate::routes::stacks::Stacks/>
+                                    <Route path=path!("/stacks/:name") view=crate::routes::stacks::StackPage/>
                                     <Route path=path!("/images") view=crate::routes::images::Images/>
                                     <Route path=path!("/volumes") view=crate::routes::networks::Volumes/>
                                     <Route path=path!("/networks") view=crate::routes::networks::Networks/>

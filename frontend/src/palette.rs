@@ -24,9 +24,11 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 9] = [
+const PAGES: [(&str, &str); 11] = [
     ("Dashboard", "/"),
     ("Containers", "/containers"),
+    ("Compose stacks", "/stacks"),
+    ("Swarm: nodes and services", "/swarm"),
     ("Images", "/images"),
     ("Volumes", "/volumes"),
     ("Networks", "/networks"),

@@ -14,6 +14,7 @@ mod lifecycle;
 mod list_and_create;
 mod policy;
 mod security;
+mod stacks;
 mod streams;
 mod terminal;
 mod tls;

@@ -235,10 +235,7 @@ impl Api {
         let mut q = Query::default();
         q.opt("since", opts.since);
         q.opt("until", opts.until);
-        if !opts.filters.is_empty() {
-            let json = serde_json::to_string(&opts.filters).expect("filters serialize");
-            q.pair("filters", &json);
-        }
+        q.filters(&opts.filters);
         self.get(&format!("/events{q}"))
     }
 
@@ -377,12 +374,7 @@ impl Api {
     ) -> Endpoint<serde_json::Value> {
         let mut f = filters.clone();
         f.insert("dangling".into(), vec!["true".into()]);
-        let mut q = Query::default();
-        q.pair(
-            "filters",
-            &serde_json::to_string(&f).expect("filters serialize"),
-        );
-        self.get(&format!("/networks{q}"))
+        self.networks_where(&f)
     }
 
     /// `POST /{what}/prune` with the engine's filters; the answer says what
@@ -397,12 +389,7 @@ impl Api {
             f.insert("dangling".into(), vec!["false".into()]);
         }
         let mut q = Query::default();
-        if !f.is_empty() {
-            q.pair(
-                "filters",
-                &serde_json::to_string(&f).expect("filters serialize"),
-            );
-        }
+        q.filters(&f);
         self.post(&format!("/{}/prune{q}", what.collection()))
     }
 
@@ -523,6 +510,105 @@ impl Api {
         self.post(&format!("/images/create{q}"))
     }
 
+    /// Containers matching the engine's filters (`label` → `["a=b"]`).
+    pub fn containers_where(
+        &self,
+        all: bool,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<Vec<ContainerSummary>> {
+        let mut q = Query::default();
+        q.flag("all", all);
+        q.filters(filters);
+        self.get(&format!("/containers/json{q}"))
+    }
+
+    /// Networks matching the engine's filters, as raw JSON.
+    pub fn networks_where(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<serde_json::Value> {
+        let mut q = Query::default();
+        q.filters(filters);
+        self.get(&format!("/networks{q}"))
+    }
+
+    /// Volumes matching the engine's filters: `{"Volumes": […]}`.
+    pub fn volumes_where(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<serde_json::Value> {
+        let mut q = Query::default();
+        q.filters(filters);
+        self.get(&format!("/volumes{q}"))
+    }
+
+    /// Swarm nodes (a manager only), as raw JSON: updates send the spec
+    /// back whole, fields newer than the models included.
+    pub fn nodes_raw(&self) -> Endpoint<serde_json::Value> {
+        self.get("/nodes")
+    }
+
+    /// Replaces node `id`'s spec; `version` is the one it was read at.
+    pub fn node_update(&self, id: &str, version: u64, spec: &serde_json::Value) -> Endpoint<()> {
+        let mut e: Endpoint<()> = self.post(&format!(
+            "/nodes/{}/update?version={version}",
+            component(id)
+        ));
+        e.body = Some(spec.to_string());
+        e
+    }
+
+    /// Swarm services with their running and desired task counts.
+    pub fn services_raw(&self) -> Endpoint<serde_json::Value> {
+        self.get("/services?status=1")
+    }
+
+    pub fn service_create(&self, spec: &serde_json::Value) -> Endpoint<serde_json::Value> {
+        let mut e: Endpoint<serde_json::Value> = self.post("/services/create");
+        e.body = Some(spec.to_string());
+        e
+    }
+
+    /// Replaces service `id`'s spec; `version` is the one it was read at.
+    /// The answer lists warnings.
+    pub fn service_update(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Endpoint<serde_json::Value> {
+        let mut e: Endpoint<serde_json::Value> = self.post(&format!(
+            "/services/{}/update?version={version}",
+            component(id)
+        ));
+        e.body = Some(spec.to_string());
+        e
+    }
+
+    pub fn service_remove(&self, id: &str) -> Endpoint<()> {
+        Endpoint::new(
+            Method::Delete,
+            format!("{}/services/{}", self.version.prefix(), component(id)),
+        )
+    }
+
+    /// Tasks matching the engine's filters (`service` → `[name]`).
+    pub fn tasks_raw(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Endpoint<serde_json::Value> {
+        let mut q = Query::default();
+        q.filters(filters);
+        self.get(&format!("/tasks{q}"))
+    }
+
+    /// A service's logs, every task's, multiplexed as a container's are.
+    pub fn service_logs(&self, id: &str, opts: &LogsOptions) -> Endpoint<Multiplexed> {
+        let mut e: Endpoint<Multiplexed> = self.container_logs(id, opts);
+        e.path = e.path.replacen("/containers/", "/services/", 1);
+        e
+    }
+
     fn get<T>(&self, path: &str) -> Endpoint<T> {
         Endpoint::new(Method::Get, format!("{}{path}", self.version.prefix()))
     }
@@ -574,6 +660,14 @@ impl Query {
         }
     }
 
+    /// The engine's `filters` parameter, left out when there are none.
+    fn filters(&mut self, filters: &BTreeMap<String, Vec<String>>) {
+        if !filters.is_empty() {
+            let json = serde_json::to_string(filters).expect("filters serialize");
+            self.pair("filters", &json);
+        }
+    }
+
     fn opt(&mut self, key: &str, value: Option<impl ToString>) {
         if let Some(v) = value {
             self.pair(key, &v.to_string());
@@ -610,6 +704,38 @@ mod tests {
         assert_eq!(
             (rm.method, rm.path.as_str()),
             (Method::Delete, "/v1.41/containers/web?force=1")
+        );
+    }
+
+    #[test]
+    fn swarm_paths() {
+        let f = BTreeMap::from([("service".to_owned(), vec!["web".to_owned()])]);
+        assert_eq!(
+            api().tasks_raw(&f).path,
+            "/v1.41/tasks?filters=%7B%22service%22%3A%5B%22web%22%5D%7D"
+        );
+        assert_eq!(api().services_raw().path, "/v1.41/services?status=1");
+        let up = api().service_update("a/b", 7, &serde_json::json!({}));
+        assert_eq!(
+            (up.method, up.path.as_str(), up.body.as_deref()),
+            (
+                Method::Post,
+                "/v1.41/services/a%2Fb/update?version=7",
+                Some("{}")
+            )
+        );
+        let logs = api().service_logs(
+            "web",
+            &LogsOptions {
+                follow: true,
+                stdout: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(logs.path, "/v1.41/services/web/logs?follow=1&stdout=1");
+        assert_eq!(
+            api().containers_where(true, &BTreeMap::new()).path,
+            "/v1.41/containers/json?all=1"
         );
     }
 

@@ -577,10 +577,7 @@ pub fn Inspect() -> impl IntoView {
 pub fn Logs() -> impl IntoView {
     let current = expect_context::<Current>();
     // Rebuilt only if the container itself changes, not on its events.
-    let source = Memo::new(move |_| Source {
-        id: current.id.get(),
-        name: current.name(),
-    });
+    let source = Memo::new(move |_| Source::container(current.id.get(), current.name()));
     move || view! { <LogWorkbench sources=vec![source.get()]/> }
 }
 

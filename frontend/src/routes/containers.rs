@@ -5,7 +5,6 @@
 //! and memory from one fan-in of the engine's stats streams.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
 use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
@@ -17,6 +16,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, ApiError};
 use crate::app::{href, Engine};
 use crate::live::{container_filters, follow_events};
+use crate::routes::bulk::{self, Bulk, BulkAction, BulkPanel};
 use crate::ui::{ago, Notices, Problem};
 
 /// A row's worth of a container, flattened for display and filtering.
@@ -339,71 +339,18 @@ pub fn Containers() -> impl IntoView {
         );
     };
 
-    // Bulk: the same call for many containers, four at a time, each item's
-    // outcome shown as it lands, and a summary of failures at the end.
+    // Bulk: the same call for many containers, each item's outcome shown as
+    // it lands; containers already in the asked-for state are skipped.
     let run_bulk = move |verb: &'static str, targets: Vec<(String, String)>, action: BulkAction| {
-        let items: Vec<BulkItem> = targets
-            .into_iter()
-            .map(|(id, name)| {
+        let items = bulk::items(
+            targets.into_iter().map(|(id, name)| {
                 let state = by_id.with_untracked(|m| m.get(&id).map(|r| r.state));
-                let outcome = match (action, state) {
-                    (BulkAction::Act(a), Some(s)) if !a.applies_to(s) => {
-                        Outcome::Skipped(format!("already {s}"))
-                    }
-                    _ => Outcome::Waiting,
-                };
-                BulkItem { id, name, outcome }
-            })
-            .collect();
-        let queue: Rc<std::cell::RefCell<Vec<usize>>> = Rc::new(std::cell::RefCell::new(
-            items
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| i.outcome == Outcome::Waiting)
-                .map(|(n, _)| n)
-                .rev()
-                .collect(),
-        ));
-        bulk.set(Some(Bulk { verb, items }));
+                (id, name, state)
+            }),
+            action,
+        );
         selected.set(HashSet::new());
-        let workers = Rc::new(std::cell::Cell::new(4usize));
-        for _ in 0..4 {
-            let queue = queue.clone();
-            let workers = workers.clone();
-            spawn_local(async move {
-                let api = engine.api().await;
-                loop {
-                    let Some(n) = queue.borrow_mut().pop() else {
-                        break;
-                    };
-                    let set = |o: Outcome| {
-                        bulk.update(|b| {
-                            if let Some(b) = b {
-                                b.items[n].outcome = o;
-                            }
-                        })
-                    };
-                    set(Outcome::Running);
-                    let Some(id) =
-                        bulk.with_untracked(|b| b.as_ref().map(|b| b.items[n].id.clone()))
-                    else {
-                        break;
-                    };
-                    let result = match &api {
-                        Ok(api) => api::act(action.endpoint(api, &id)).await,
-                        Err(e) => Err(e.clone()),
-                    };
-                    set(match result {
-                        Ok(()) => Outcome::Done,
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    });
-                }
-                workers.set(workers.get() - 1);
-                if workers.get() == 0 {
-                    reload();
-                }
-            });
-        }
+        bulk::run(engine, bulk, verb, items, action, reload);
     };
     let selection = move || {
         let sel = selected.get();
@@ -588,88 +535,6 @@ fn scroll_into_view(id: &str) {
         let opts = web_sys::ScrollIntoViewOptions::new();
         opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
         el.scroll_into_view_with_scroll_into_view_options(&opts);
-    }
-}
-
-/// What a bulk run does to each container.
-#[derive(Clone, Copy, PartialEq)]
-enum BulkAction {
-    Act(ContainerAction),
-    Remove { volumes: bool },
-}
-
-impl BulkAction {
-    fn endpoint(self, api: &Api, id: &str) -> Endpoint<()> {
-        match self {
-            BulkAction::Act(a) => api.container_action(id, a),
-            BulkAction::Remove { volumes } => api.container_remove(id, true, volumes),
-        }
-    }
-}
-
-#[derive(Clone, PartialEq)]
-enum Outcome {
-    Waiting,
-    Running,
-    Done,
-    Skipped(String),
-    Failed(String),
-}
-
-#[derive(Clone, PartialEq)]
-struct BulkItem {
-    id: String,
-    name: String,
-    outcome: Outcome,
-}
-
-#[derive(Clone, PartialEq)]
-struct Bulk {
-    verb: &'static str,
-    items: Vec<BulkItem>,
-}
-
-/// A bulk run's progress, item by item, then its summary.
-#[component]
-fn BulkPanel(bulk: Bulk, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let total = bulk.items.len();
-    let finished = bulk
-        .items
-        .iter()
-        .filter(|i| !matches!(i.outcome, Outcome::Waiting | Outcome::Running))
-        .count();
-    let failed: Vec<&BulkItem> = bulk
-        .items
-        .iter()
-        .filter(|i| matches!(i.outcome, Outcome::Failed(_)))
-        .collect();
-    let summary = if finished < total {
-        format!("{} {finished} of {total}…", bulk.verb)
-    } else if failed.is_empty() {
-        format!("{}: all {total} done.", bulk.verb)
-    } else {
-        format!("{}: {} of {total} failed.", bulk.verb, failed.len())
-    };
-    view! {
-        <section class="bulk" data-bulk-done=(finished == total).to_string() aria-live="polite">
-            <div class="bulk-head">
-                <strong>{summary}</strong>
-                <progress max=total.to_string() value=finished.to_string()></progress>
-                <button class="ghost" aria-label="Close" on:click=move |_| on_close()>"×"</button>
-            </div>
-            <ul class="plain">
-                {bulk.items.iter().map(|i| {
-                    let (class, what) = match &i.outcome {
-                        Outcome::Waiting => ("muted", "waiting".to_owned()),
-                        Outcome::Running => ("muted", "working…".to_owned()),
-                        Outcome::Done => ("ok", "done".to_owned()),
-                        Outcome::Skipped(why) => ("muted", format!("skipped: {why}")),
-                        Outcome::Failed(why) => ("warn", format!("failed: {why}")),
-                    };
-                    view! { <li data-bulk-item=i.name.clone()><span>{i.name.clone()}</span>" "<span class=class>{what}</span></li> }
-                }).collect_view()}
-            </ul>
-        </section>
     }
 }
 

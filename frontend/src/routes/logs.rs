@@ -19,11 +19,23 @@ use crate::app::Engine;
 use crate::live::StreamSlot;
 use crate::ui::local_seconds;
 
-/// One container whose logs are shown.
+/// One container (or Swarm service) whose logs are shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub id: String,
     pub name: String,
+    /// A Swarm service: every task's logs, from `/services/{id}/logs`.
+    pub service: bool,
+}
+
+impl Source {
+    pub fn container(id: String, name: String) -> Source {
+        Source {
+            id,
+            name,
+            service: false,
+        }
+    }
 }
 
 /// Height of one line in pixels; `.log-row` in the CSS says the same.
@@ -399,7 +411,13 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
             let Ok(api) = engine.api().await else { return };
             let paths: Vec<String> = sources.with_value(|s| {
                 s.iter()
-                    .map(|src| api.container_logs(&src.id, &opts).path)
+                    .map(|src| {
+                        if src.service {
+                            api.service_logs(&src.id, &opts).path
+                        } else {
+                            api.container_logs(&src.id, &opts).path
+                        }
+                    })
                     .collect()
             });
             let mut decoders: Vec<Decoder> = (0..n).map(|_| Decoder::default()).collect();
@@ -660,12 +678,12 @@ pub fn MergedLogs() -> impl IntoView {
                         let name = found
                             .map(crate::ui::container_name)
                             .unwrap_or_else(|| id.clone());
-                        Source {
-                            id: found
+                        Source::container(
+                            found
                                 .and_then(|c| c.id.clone())
                                 .unwrap_or_else(|| id.clone()),
                             name,
-                        }
+                        )
                     })
                     .collect::<Vec<_>>(),
             )

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod bulk;
 pub mod container;
 pub mod containers;
 pub mod create;
@@ -9,6 +10,7 @@ pub mod files;
 pub mod images;
 pub mod logs;
 pub mod networks;
+pub mod stacks;
 pub mod stats;
 pub mod system;
 pub mod terminal;
