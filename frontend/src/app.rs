@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <A href=href("/images")>"Images"</A>
                     <A href=href("/volumes")>"Volumes"</A>
                     <A href=href("/networks")>"Networks"</A>
+                    <A href=href("/swarm")>"Swarm"</A>
                     <A href=href("/events")>"Events"</A>
                     <A href=href("/system")>"System"</A>
                 </nav>
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/images") view=crate::routes::images::Images/>
                                     <Route path=path!("/volumes") view=crate::routes::networks::Volumes/>
                                     <Route path=path!("/networks") view=crate::routes::networks::Networks/>
+                                    <Route path=path!("/swarm") view=crate::routes::swarm::Swarm/>
                                     <Route path=path!("/events") view=crate::routes::events::Events/>
                                     <Route path=path!("/system") view=crate::routes::system::System/>
                                     <Route path=path!("/create") view=Create/>

@@ -119,3 +119,122 @@ async fn a_stack_made_by_docker_compose_is_listed_and_stopped_as_a_stack() {
     .success()));
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn swarm_services_are_created_scaled_to_three_and_removed_and_nodes_drain() {
+    // Not a Swarm: the page says so and how to start one.
+    let (_relay, b) = open(&engine(), "/console/swarm").await;
+    let outside = b
+        .wait_text("[data-swarm-outside]", |t| t.contains("docker swarm init"))
+        .await;
+    assert!(outside.contains("not part of a Swarm"), "{outside}");
+    b.end().await;
+
+    // A single-node Swarm on a private engine of this test's own.
+    let (_private, host) = PrivateEngine::unix();
+    ensure_image(&host);
+    let port = free_port().to_string();
+    docker_ok(
+        &host,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            &format!("127.0.0.1:{port}"),
+            "--listen-addr",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
+    let (_relay, b) = open(&host, "/console/swarm").await;
+    let node = b
+        .wait_text("[data-nodes] tbody tr", |t| t.contains("leader"))
+        .await;
+    assert!(node.contains("ready") && node.contains("active"), "{node}");
+
+    // Created from the form, with a command whose output shows in its logs.
+    let name = unique("svc");
+    b.css("[data-new-service]").await.click().await.unwrap();
+    for (field, value) in [
+        ("#service-name", name.as_str()),
+        ("#service-image", IMAGE),
+        ("#service-command", "sh -c 'echo task-says-hi; sleep 600'"),
+    ] {
+        b.css(field).await.send_keys(value).await.unwrap();
+    }
+    b.click("[data-action=create-service]").await;
+    let row = format!("tr[data-service='{name}']");
+    b.wait_text(&format!("{row} [data-service-tasks]"), |t| {
+        t.starts_with("1/1")
+    })
+    .await;
+
+    // Scaled from 1 to 3: three running tasks.
+    let scale = b.css(&format!("{row} [data-scale]")).await;
+    scale.clear().await.unwrap();
+    scale.send_keys("3").await.unwrap();
+    b.click(&format!("{row} [data-action=scale]")).await;
+    b.wait_text(&format!("{row} [data-service-tasks]"), |t| {
+        t.starts_with("3/3")
+    })
+    .await;
+    b.click(&format!("{row} [data-action=tasks]")).await;
+    wait_for("three running tasks", WAIT, || {
+        docker_ok(
+            &host,
+            &[
+                "service",
+                "ps",
+                "-q",
+                "--filter",
+                "desired-state=running",
+                &name,
+            ],
+        )
+        .lines()
+        .count()
+            == 3
+    });
+    let start = std::time::Instant::now();
+    loop {
+        let running = b
+            .client
+            .find_all(fantoccini::Locator::Css(
+                "[data-tasks] tr[data-task-state=running]",
+            ))
+            .await
+            .unwrap()
+            .len();
+        if running == 3 {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "{running} running tasks shown");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    b.wait_text("[data-service-detail] .log-view", |t| {
+        t.contains("task-says-hi")
+    })
+    .await;
+
+    // The node drained: its tasks go; activated again.
+    b.click("[data-node-action=drain]").await;
+    b.wait_text("[data-availability]", |t| t.trim() == "drain")
+        .await;
+    assert_eq!(
+        docker_ok(
+            &host,
+            &["node", "inspect", "self", "-f", "{{.Spec.Availability}}"]
+        )
+        .trim(),
+        "drain"
+    );
+    b.click("[data-node-action=activate]").await;
+    b.wait_text("[data-availability]", |t| t.trim() == "active")
+        .await;
+
+    // Removed after asking.
+    b.click(&format!("{row} [data-action=remove]")).await;
+    b.click("[data-action=confirm]").await;
+    b.gone(&row).await;
+    assert!(docker_ok(&host, &["service", "ls", "-q"]).trim().is_empty());
+    b.end().await;
+}

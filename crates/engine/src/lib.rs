@@ -16,6 +16,7 @@ pub mod mux;
 pub mod policy;
 pub mod run;
 pub mod stats;
+pub mod swarm;
 pub mod version;
 
 /// Engine API models generated from the official Engine API specification.

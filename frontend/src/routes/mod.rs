@@ -12,5 +12,6 @@ pub mod logs;
 pub mod networks;
 pub mod stacks;
 pub mod stats;
+pub mod swarm;
 pub mod system;
 pub mod terminal;
