@@ -354,6 +354,13 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
         .await
         .unwrap();
     b.css("tr[data-state=running]").await;
+    // The events page too, in a second browser.
+    let ev = Browser::start().await;
+    ev.client
+        .goto(&relay.url("/console/events"))
+        .await
+        .unwrap();
+    ev.css("h1[data-events-link=live]").await;
 
     private.stop();
     for s in streams.iter_mut() {
@@ -368,6 +375,7 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
         text(&ping.stdout)
     );
     b.css("[data-problem=reconnecting]").await;
+    ev.css("[data-problem=reconnecting]").await;
 
     private.start_again();
     let ping = curl(Some(&relay), &[], "/_ping");
@@ -379,6 +387,12 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
     b.css(&format!("tr[data-container='{name}']")).await;
     b.gone("[data-problem=reconnecting]").await;
     b.end().await;
+    // The timeline says it reconnected, and has the container made after.
+    ev.wait_text("[data-events-recovered]", |t| t.contains("Reconnected"))
+        .await;
+    ev.css(&format!("tr[data-event-object='{name}']")).await;
+    ev.gone("[data-problem=reconnecting]").await;
+    ev.end().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

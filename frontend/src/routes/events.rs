@@ -137,8 +137,10 @@ pub fn Events() -> impl IntoView {
         link.set(Link::Opening);
         spawn_local(async move {
             let mut next_key = 0u64;
-            // Where to resume after a drop: the last event seen.
+            // Where to resume after a drop: the second of the last event
+            // seen, skipping what was seen (the engine sends in time order).
             let mut resume_from: Option<i64> = window.0;
+            let mut last_seen: Option<i64> = None;
             let mut delay = 500;
             let mut reconnecting = false;
             while !signal.aborted() {
@@ -153,13 +155,30 @@ pub fn Events() -> impl IntoView {
                 };
                 let mut caught_up = 0usize;
                 let was_reconnecting = reconnecting;
-                let opened = move || link.set(Link::Live);
+                // Events from before the stream reopened were missed while
+                // it was down.
+                let reopened_at = std::rc::Rc::new(std::cell::Cell::new(i64::MAX));
+                let opened = {
+                    let reopened_at = reopened_at.clone();
+                    move || {
+                        link.set(Link::Live);
+                        if was_reconnecting {
+                            reopened_at.set((js_sys::Date::now() * 1e6) as i64);
+                            recovered.set(Some(0));
+                        }
+                    }
+                };
                 let each = |e: EventMessage| {
+                    let row = Row::new(next_key + 1, e);
+                    if last_seen.is_some_and(|l| row.nanos <= l) {
+                        return;
+                    }
+                    last_seen = Some(row.nanos);
                     next_key += 1;
-                    let row = Row::new(next_key, e);
-                    resume_from = Some(row.nanos / 1_000_000_000 + 1);
-                    if was_reconnecting {
+                    resume_from = Some(row.nanos / 1_000_000_000);
+                    if was_reconnecting && row.nanos < reopened_at.get() {
                         caught_up += 1;
+                        recovered.set(Some(caught_up));
                     }
                     if paused.get_untracked() {
                         held.update(|h| h.push(row));
@@ -168,9 +187,6 @@ pub fn Events() -> impl IntoView {
                     }
                 };
                 let result = api::stream(api.events(&opts), &signal, opened, each).await;
-                if was_reconnecting {
-                    recovered.set(Some(caught_up));
-                }
                 if signal.aborted() {
                     break;
                 }
