@@ -9,6 +9,7 @@ use berth_engine::{
 };
 use gloo_net::http::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -82,12 +83,58 @@ async fn send(
     send_body(method, path, body.map_or(Body::None, Body::Json), signal).await
 }
 
+thread_local! {
+    /// Aborted when the page is left: see [`end_requests_when_hidden`].
+    static PAGE: Option<web_sys::AbortController> = web_sys::AbortController::new().ok();
+}
+
+/// Ends every request, streams included, when the page is left. Chromium
+/// keeps a left page frozen in its back/forward cache, streams open: six
+/// such pages would hold all six connections a browser allows per host,
+/// and the next page would wait for one. A page brought back from that
+/// cache is loaded afresh.
+pub fn end_requests_when_hidden() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let hide = Closure::<dyn Fn()>::new(|| {
+        PAGE.with(|p| {
+            if let Some(p) = p {
+                p.abort();
+            }
+        })
+    });
+    let show =
+        Closure::<dyn Fn(web_sys::PageTransitionEvent)>::new(|ev: web_sys::PageTransitionEvent| {
+            if ev.persisted() {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        });
+    let _ = window.add_event_listener_with_callback("pagehide", hide.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("pageshow", show.as_ref().unchecked_ref());
+    hide.forget();
+    show.forget();
+}
+
+/// `signal`, also aborted when the page is left.
+fn with_page(signal: Option<&web_sys::AbortSignal>) -> Option<web_sys::AbortSignal> {
+    let page = PAGE.with(|p| p.as_ref().map(web_sys::AbortController::signal));
+    match (signal, page) {
+        (Some(s), Some(p)) => Some(web_sys::AbortSignal::any(&js_sys::Array::of2(s, &p))),
+        (s, p) => s.cloned().or(p),
+    }
+}
+
 pub async fn send_body(
     method: Method,
     path: &str,
     body: Body<'_>,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Response, ApiError> {
+    let signal = with_page(signal);
+    let signal = signal.as_ref();
     let builder = RequestBuilder::new(path)
         .method(match method {
             Method::Get => gloo_net::http::Method::GET,

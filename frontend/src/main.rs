@@ -11,5 +11,6 @@ mod ui;
 
 fn main() {
     console_error_panic_hook::set_once();
+    api::end_requests_when_hidden();
     leptos::mount::mount_to_body(app::App);
 }

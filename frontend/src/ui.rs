@@ -129,3 +129,22 @@ pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Whether `labels` pass a label filter as the engine's prunes take it:
+/// `key` or `key=value` (empty passes everything).
+pub fn label_matches(
+    labels: Option<&serde_json::Map<String, serde_json::Value>>,
+    filter: &str,
+) -> bool {
+    let filter = filter.trim();
+    if filter.is_empty() {
+        return true;
+    }
+    let (k, v) = match filter.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (filter, None),
+    };
+    labels
+        .and_then(|l| l.get(k))
+        .is_some_and(|got| v.is_none_or(|v| got.as_str() == Some(v)))
+}

@@ -59,14 +59,29 @@ pub async fn enforce(State(guard): State<Arc<Guard>>, mut req: Request, next: Ne
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("refusing the path: {e}")),
     }
 
-    if guard.create_guard && method == Method::POST && path == "/containers/create" {
+    let guarded = match canonical
+        .segments
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()[..]
+    {
+        _ if !guard.create_guard || method != Method::POST => None,
+        ["containers", "create"] => Some(Guarded::Container),
+        ["services", "create"] | ["services", _, "update"] => Some(Guarded::Service),
+        ["containers", _, "exec"] => Some(Guarded::Exec),
+        _ => None,
+    };
+    if let Some(kind) = guarded {
         let (parts, body) = req.into_parts();
         let bytes = match axum::body::to_bytes(body, CREATE_BODY_LIMIT).await {
             Ok(b) => b,
             Err(_) => {
                 return refuse(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("a container create body may hold at most {CREATE_BODY_LIMIT} bytes"),
+                    format!(
+                        "a {} body may hold at most {CREATE_BODY_LIMIT} bytes",
+                        kind.what()
+                    ),
                 )
             }
         };
@@ -75,11 +90,16 @@ pub async fn enforce(State(guard): State<Arc<Guard>>, mut req: Request, next: Ne
             Err(e) => {
                 return refuse(
                     StatusCode::BAD_REQUEST,
-                    format!("the container create body is not valid JSON: {e}"),
+                    format!("the {} body is not valid JSON: {e}", kind.what()),
                 )
             }
         };
-        if let Err(field) = check_create(&spec, &guard.allow_binds) {
+        let checked = match kind {
+            Guarded::Container => check_create(&spec, &guard.allow_binds),
+            Guarded::Service => check_service(&spec, &guard.allow_binds),
+            Guarded::Exec => check_exec(&spec),
+        };
+        if let Err(field) = checked {
             info!(target: "berth::audit", %client, %method, %path, outcome = "denied by create guard", %field);
             return refuse(
                 StatusCode::FORBIDDEN,
@@ -94,6 +114,79 @@ pub async fn enforce(State(guard): State<Arc<Guard>>, mut req: Request, next: Ne
         info!(target: "berth::audit", %client, %method, %path, status = resp.status().as_u16());
     }
     resp
+}
+
+/// The bodies the create guard reads.
+#[derive(Clone, Copy)]
+enum Guarded {
+    Container,
+    /// A Swarm service's spec: its tasks are containers too.
+    Service,
+    Exec,
+}
+
+impl Guarded {
+    fn what(self) -> &'static str {
+        match self {
+            Guarded::Container => "container create",
+            Guarded::Service => "service spec",
+            Guarded::Exec => "exec create",
+        }
+    }
+}
+
+/// A bind source is allowed when it lies in an allowed folder. Compared as
+/// written: a `..` could climb out of one, so a source holding one is never
+/// allowed.
+fn bind_allowed(source: &str, allow_binds: &[PathBuf]) -> bool {
+    let path = Path::new(source);
+    !path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+        && allow_binds.iter().any(|root| path.starts_with(root))
+}
+
+/// What the guard refuses in a service spec (create or update): what it
+/// refuses of a container, in the task template's terms.
+pub fn check_service(spec: &Value, allow_binds: &[PathBuf]) -> Result<(), String> {
+    let task = &spec["TaskTemplate"];
+    let c = &task["ContainerSpec"];
+    if c["CapabilityAdd"].as_array().is_some_and(|a| !a.is_empty()) {
+        return Err(
+            "TaskTemplate.ContainerSpec.CapabilityAdd (extra capabilities reach the host)".into(),
+        );
+    }
+    let p = &c["Privileges"];
+    if p["SELinuxContext"]["Disable"] == Value::Bool(true)
+        || p["Seccomp"]["Mode"].as_str() == Some("unconfined")
+        || p["AppArmor"]["Mode"].as_str() == Some("disabled")
+    {
+        return Err("TaskTemplate.ContainerSpec.Privileges (confinement turned off)".into());
+    }
+    for mount in c["Mounts"].as_array().into_iter().flatten() {
+        if mount["Type"].as_str() == Some("bind") {
+            let source = mount["Source"].as_str().unwrap_or_default();
+            if !bind_allowed(source, allow_binds) {
+                return Err(format!(
+                    "TaskTemplate.ContainerSpec.Mounts bind of {source:?} (outside the allowed bind folders)"
+                ));
+            }
+        }
+    }
+    for net in task["Networks"].as_array().into_iter().flatten() {
+        if net["Target"].as_str() == Some("host") {
+            return Err("TaskTemplate.Networks host (the host's network namespace)".into());
+        }
+    }
+    Ok(())
+}
+
+/// A privileged exec gets every capability, whatever the container has.
+pub fn check_exec(spec: &Value) -> Result<(), String> {
+    if spec["Privileged"] == Value::Bool(true) {
+        return Err("Privileged (a privileged exec has every capability)".into());
+    }
+    Ok(())
 }
 
 /// The first field of a create body the guard refuses, named as the API
@@ -131,15 +224,7 @@ pub fn check_create(spec: &Value, allow_binds: &[PathBuf]) -> Result<(), String>
     {
         return Err(format!("HostConfig.SecurityOpt {opt:?}"));
     }
-    // Compared as written: a `..` could climb out of an allowed folder, so
-    // a source holding one is never allowed.
-    let allowed = |source: &str| {
-        let path = Path::new(source);
-        !path
-            .components()
-            .any(|c| c == std::path::Component::ParentDir)
-            && allow_binds.iter().any(|root| path.starts_with(root))
-    };
+    let allowed = |source: &str| bind_allowed(source, allow_binds);
     for bind in host["Binds"]
         .as_array()
         .into_iter()
@@ -200,5 +285,32 @@ mod tests {
         }});
         assert_eq!(check_create(&fine, &roots), Ok(()));
         assert_eq!(check_create(&json!({"Image": "x"}), &[]), Ok(()));
+    }
+
+    #[test]
+    fn the_guard_reads_service_specs_and_execs_too() {
+        let roots = [PathBuf::from("/srv/data")];
+        let refuse = |c: Value| {
+            check_service(&json!({ "TaskTemplate": { "ContainerSpec": c } }), &roots).unwrap_err()
+        };
+        assert!(refuse(json!({"CapabilityAdd": ["SYS_ADMIN"]})).contains("CapabilityAdd"));
+        assert!(
+            refuse(json!({"Privileges": {"Seccomp": {"Mode": "unconfined"}}}))
+                .contains("Privileges")
+        );
+        assert!(
+            refuse(json!({"Mounts": [{"Type": "bind", "Source": "/", "Target": "/h"}]}))
+                .contains("outside")
+        );
+        let host_net =
+            json!({ "TaskTemplate": { "ContainerSpec": {}, "Networks": [{"Target": "host"}] } });
+        assert!(check_service(&host_net, &roots)
+            .unwrap_err()
+            .contains("host"));
+        let fine = json!({ "TaskTemplate": { "ContainerSpec": { "Image": "x",
+            "Mounts": [{"Type": "bind", "Source": "/srv/data/a", "Target": "/a"}] } } });
+        assert_eq!(check_service(&fine, &roots), Ok(()));
+        assert!(check_exec(&json!({"Cmd": ["sh"], "Privileged": true})).is_err());
+        assert_eq!(check_exec(&json!({"Cmd": ["sh"]})), Ok(()));
     }
 }

@@ -356,10 +356,7 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
     b.css("tr[data-state=running]").await;
     // The events page too, in a second browser.
     let ev = Browser::start().await;
-    ev.client
-        .goto(&relay.url("/console/events"))
-        .await
-        .unwrap();
+    ev.client.goto(&relay.url("/console/events")).await.unwrap();
     ev.css("h1[data-events-link=live]").await;
 
     private.stop();
@@ -432,6 +429,55 @@ async fn a_phone_width_screen_gets_cards_and_no_sideways_scrolling() {
         scroll.as_u64() <= client.as_u64(),
         "scrolls sideways: {scroll} > {client}"
     );
+
+    // Every other page fits the phone's width too, once it has loaded.
+    let pages = [
+        ("/console/images", "table.list tbody tr"),
+        ("/console/volumes", "h1"),
+        ("/console/networks", "table.list tbody tr"),
+        ("/console/events", "h1[data-events-link=live]"),
+        ("/console/system", "[data-prune-preview]"),
+        ("/console/stacks", "h1"),
+        ("/console/swarm", "[data-swarm-outside]"),
+        ("/console/create", "[data-run-line]"),
+        (
+            &format!("/console/containers/{}", c.name),
+            "[data-networks]",
+        ),
+        (&format!("/console/containers/{}/logs", c.name), ".log-view"),
+        (&format!("/console/containers/{}/stats", c.name), "h1"),
+        (&format!("/console/containers/{}/files", c.name), "h1"),
+    ];
+    // Six pages left behind with their streams open would hold every
+    // connection the browser allows to the relay (the back/forward cache
+    // keeps them) and the next page would hang: the console ends its
+    // requests when a page is left.
+    for (page, ready) in pages {
+        tokio::time::timeout(WAIT, b.client.goto(&relay.url(page)))
+            .await
+            .unwrap_or_else(|_| panic!("{page} did not load: are connections held?"))
+            .unwrap();
+        b.css(ready).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let widths = b
+            .client
+            .execute(
+                "const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                   .map(e => e.tagName + '.' + e.className).slice(0, 5);
+                 return [document.documentElement.scrollWidth, document.documentElement.clientWidth, wide];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let [scroll, client, wide] = widths.as_array().unwrap().as_slice() else {
+            panic!("{widths}")
+        };
+        assert!(
+            scroll.as_u64() <= client.as_u64(),
+            "{page} scrolls sideways: {scroll} > {client}; too wide: {wide}"
+        );
+    }
     b.end().await;
 }
 

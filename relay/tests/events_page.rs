@@ -255,3 +255,55 @@ async fn a_volume_made_here_is_listed_with_its_user_and_prune_spares_it() {
     let _ = docker(&engine(), &["volume", "rm", &vol]);
     b.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_image_prune_preview_is_what_goes() {
+    let c = Container::run("prune-src", &[IMAGE, "sleep", "600"]);
+    let label = unique("berth.prune");
+    let filter = format!("{label}=1");
+    let change = format!("LABEL {label}=1");
+    let commit = |extra: &[&str]| {
+        let mut args = vec!["commit", "--change", &change, &c.name];
+        args.extend_from_slice(extra);
+        docker_ok(&engine(), &args).trim().to_owned()
+    };
+    let dangling = commit(&[]);
+    let tag = format!("berth-prune/{}:1", unique("img"));
+    let tagged = commit(&[&tag]);
+    let short = |id: &str| id.trim_start_matches("sha256:")[..12].to_owned();
+    let exists = |id: &str| {
+        docker(&engine(), &["image", "inspect", id])
+            .status
+            .success()
+    };
+
+    let (_relay, b) = open(&engine(), "/console/images").await;
+    b.css("[data-prune-label]")
+        .await
+        .send_keys(&filter)
+        .await
+        .unwrap();
+    let preview = b
+        .wait_text("[data-prune-preview]", |t| t.contains(&short(&dangling)))
+        .await;
+    assert!(preview.contains("(1,"), "{preview}");
+    b.click("[data-prune-all]").await;
+    let preview = b
+        .wait_text("[data-prune-preview]", |t| t.contains(&tag))
+        .await;
+    assert!(
+        preview.contains("(2,") && preview.contains(&short(&dangling)),
+        "{preview}"
+    );
+
+    // Every unused image with the label goes, and only those.
+    b.click("[data-action=prune]").await;
+    b.click("[data-action=confirm-prune]").await;
+    b.wait_text("[data-pruned]", |t| t.contains("reclaimed"))
+        .await;
+    assert!(!exists(&dangling) && !exists(&tagged));
+    assert!(exists(IMAGE));
+    b.wait_text("[data-prune-preview]", |t| t.contains("Nothing would go"))
+        .await;
+    b.end().await;
+}

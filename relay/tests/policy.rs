@@ -103,6 +103,31 @@ fn the_create_guard_names_what_it_refuses() {
         ),
         "ok\n"
     );
+    // A privileged exec, and a service whose tasks would bind the host's
+    // root (the stock CLI's own requests; the engine is no Swarm manager,
+    // but the guard answers first).
+    let c = Container::run("guard-exec", &[IMAGE, "sleep", "600"]);
+    refused(
+        &docker(&host, &["exec", "--privileged", &c.name, "true"]),
+        "berth: the create guard refuses Privileged",
+    );
+    assert_eq!(
+        docker_ok(&host, &["exec", &c.name, "echo", "fine"]),
+        "fine\n"
+    );
+    refused(
+        &docker(
+            &host,
+            &[
+                "service",
+                "create",
+                "--mount",
+                "type=bind,source=/,target=/host",
+                IMAGE,
+            ],
+        ),
+        "berth: the create guard refuses TaskTemplate.ContainerSpec.Mounts bind of \"/\"",
+    );
     // Malformed bodies get a clear 400, not a crash.
     let out = curl(
         Some(&relay),

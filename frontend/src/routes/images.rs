@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use berth_engine::endpoints::Prune;
 use berth_engine::Method;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -30,6 +31,7 @@ struct Image {
     size: i64,
     created: i64,
     used_by: Vec<String>,
+    labels: serde_json::Map<String, Value>,
 }
 
 impl Image {
@@ -93,11 +95,46 @@ async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
                 size: i["Size"].as_i64().unwrap_or(0),
                 created: i["Created"].as_i64().unwrap_or(0),
                 used_by: used_by.clone(),
+                labels: i["Labels"].as_object().cloned().unwrap_or_default(),
             });
         }
     }
     images.sort_by(|a, b| b.created.cmp(&a.created).then(a.tag.cmp(&b.tag)));
     Ok(images)
+}
+
+/// What an image prune would remove: a name per image (its tags, or its
+/// short id when dangling) and their total size. The engine prunes images
+/// no container uses: dangling ones, or with `every` tagged ones too.
+fn prune_preview(all: &[Image], every: bool, label: &str) -> (Vec<String>, i64) {
+    let mut by_id: Vec<(&str, Vec<&Image>)> = vec![];
+    for i in all {
+        match by_id.iter_mut().find(|(id, _)| *id == i.id) {
+            Some((_, rows)) => rows.push(i),
+            None => by_id.push((&i.id, vec![i])),
+        }
+    }
+    let mut names = vec![];
+    let mut size = 0;
+    for (_, rows) in by_id {
+        let first = rows[0];
+        let dangling = rows.iter().all(|r| r.dangling());
+        if first.used_by.is_empty()
+            && (every || dangling)
+            && crate::ui::label_matches(Some(&first.labels), label)
+        {
+            names.push(if dangling {
+                first.short_id()
+            } else {
+                rows.iter()
+                    .map(|r| r.tag.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            size += first.size;
+        }
+    }
+    (names, size)
 }
 
 #[derive(Clone, PartialEq)]
@@ -131,6 +168,46 @@ pub fn Images() -> impl IntoView {
     let pull_error = RwSignal::new(None::<String>);
     let detail = RwSignal::new(None::<(String, Result<Value, String>, Result<Value, String>)>);
     let removing = RwSignal::new(None::<Image>);
+    // Prune: dangling only or every unused image, optionally by label.
+    let prune_all = RwSignal::new(false);
+    let prune_label = RwSignal::new(String::new());
+    let pruning = RwSignal::new(false);
+    let pruned = RwSignal::new(None::<String>);
+    let doomed = Memo::new(move |_| {
+        let all = images.get().and_then(Result::ok).unwrap_or_default();
+        prune_preview(&all, prune_all.get(), &prune_label.get())
+    });
+    let prune = move || {
+        pruning.set(false);
+        let (every, label) = (prune_all.get_untracked(), prune_label.get_untracked());
+        spawn_local(async move {
+            let mut filters = std::collections::BTreeMap::new();
+            if !label.trim().is_empty() {
+                filters.insert("label".to_owned(), vec![label.trim().to_owned()]);
+            }
+            let what = if every {
+                Prune::AllUnusedImages
+            } else {
+                Prune::DanglingImages
+            };
+            match async { api::call(engine.api().await?.prune(what, &filters)).await }.await {
+                Ok(answer) => {
+                    let gone = answer["ImagesDeleted"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    let deleted = gone.iter().filter(|g| g.get("Deleted").is_some()).count();
+                    let untagged = gone.iter().filter(|g| g.get("Untagged").is_some()).count();
+                    pruned.set(Some(format!(
+                        "Pruned: {deleted} layers deleted, {untagged} tags removed, {} reclaimed.",
+                        bytes(answer["SpaceReclaimed"].as_i64().unwrap_or(0))
+                    )));
+                }
+                Err(e) => notices.error(format!("Could not prune images: {e}")),
+            }
+            images.refetch();
+        });
+    };
 
     let do_pull = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -349,6 +426,36 @@ pub fn Images() -> impl IntoView {
                             <button autofocus on:click=move |_| removing.set(None)>"Cancel"</button>
                             <button class="danger" on:click=move |_| remove(a.clone(), true)>"Force remove"</button>
                             <button class="danger" data-action="confirm-remove" on:click=move |_| remove(b.clone(), false)>"Remove"</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+        <h2>"Prune"</h2>
+        <div class="toolbar">
+            <label class="check"><input type="radio" name="prune-images" checked=true on:change=move |_| prune_all.set(false)/>" dangling only"</label>
+            <label class="check"><input type="radio" name="prune-images" data-prune-all="" on:change=move |_| prune_all.set(true)/>" every unused image"</label>
+            <input placeholder="only with label k or k=v" aria-label="Only images with this label" data-prune-label=""
+                on:input=move |ev| prune_label.set(event_target_value(&ev))/>
+        </div>
+        <p data-prune-preview="">{move || doomed.with(|(names, size)| if names.is_empty() {
+            "Nothing would go.".to_owned()
+        } else {
+            format!("Would go ({}, up to {}): {}", names.len(), bytes(*size), names.join(", "))
+        })}</p>
+        <button class="danger" data-action="prune" disabled=move || doomed.with(|d| d.0.is_empty()) on:click=move |_| pruning.set(true)>"Prune…"</button>
+        {move || pruned.get().map(|s| view! { <p class="ok" data-pruned="">{s}</p> })}
+        {move || pruning.get().then(|| {
+            let n = doomed.with_untracked(|d| d.0.len());
+            view! {
+                <div class="backdrop" on:click=move |_| pruning.set(false)>
+                    <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
+                        on:keydown=move |ev| if ev.key() == "Escape" { pruning.set(false) }>
+                        <h2>{format!("Prune {n} images?")}</h2>
+                        <p>"They are deleted for good; pulling or loading them again is the only way back."</p>
+                        <div class="buttons">
+                            <button autofocus on:click=move |_| pruning.set(false)>"Cancel"</button>
+                            <button class="danger" data-action="confirm-prune" on:click=move |_| prune()>"Yes, prune"</button>
                         </div>
                     </div>
                 </div>

@@ -33,17 +33,7 @@ struct Doomed {
 }
 
 fn labels_match(item: &Value, label: &str) -> bool {
-    if label.is_empty() {
-        return true;
-    }
-    let labels = item.get("Labels").and_then(Value::as_object);
-    let (k, v) = match label.split_once('=') {
-        Some((k, v)) => (k, Some(v)),
-        None => (label, None),
-    };
-    labels
-        .and_then(|l| l.get(k))
-        .is_some_and(|got| v.is_none_or(|v| got.as_str() == Some(v)))
+    crate::ui::label_matches(item.get("Labels").and_then(Value::as_object), label)
 }
 
 fn text(v: &Value, key: &str) -> String {
