@@ -67,6 +67,17 @@ build_console() {
   find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -9 -k -f {} \;
 }
 
+# A static (musl) release relay with the console built in, for images FROM
+# scratch: target/x86_64-unknown-linux-musl/release/berth.
+STATIC_TARGET=x86_64-unknown-linux-musl
+build_static_relay() {
+  rustup target list --installed | grep -qx "$STATIC_TARGET" \
+    || { say "adding the $STATIC_TARGET target"; rustup target add "$STATIC_TARGET"; }
+  apt_need musl-tools musl-gcc
+  say "building the static relay (release, musl, console built in)"
+  CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p berth --target "$STATIC_TARGET"
+}
+
 ensure_engine_tools() {
   apt_need docker.io dockerd docker
   apt_need busybox-static /bin/busybox

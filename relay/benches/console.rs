@@ -179,6 +179,7 @@ async fn main() {
         if app <= 300 * 1024 { "met" } else { "MISSED" }
     );
     println!("  xterm.js (loaded when a terminal opens): {}", kib(vendor));
+    binary_figures(&host);
 
     let port = util::free_port();
     let _berth = Killed(
@@ -385,4 +386,68 @@ async fn main() {
         .chain((0..20).map(|i| vec!["rm".into(), "-f".into(), format!("{prefix}-few-{i}")]))
         .collect();
     in_parallel(&host, names);
+}
+
+/// The release binary (console built in): its size, the time from start to
+/// the first answered request, and its resident memory once idle.
+fn binary_figures(host: &str) {
+    let bin = env!("CARGO_BIN_EXE_berth");
+    println!("\n## The binary (release, console built in)");
+    println!(
+        "  size: {}",
+        kib(std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0))
+    );
+    let mut starts = vec![];
+    let mut rss = 0;
+    for _ in 0..LOADS {
+        let port = util::free_port();
+        let started = Instant::now();
+        let child = Killed(
+            Command::new(bin)
+                .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", host])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // First accepted and answered request: the console's page.
+        loop {
+            let answered = Command::new("curl")
+                .args([
+                    "-sf",
+                    "-o",
+                    "/dev/null",
+                    &format!("http://127.0.0.1:{port}/console/"),
+                ])
+                .status()
+                .is_ok_and(|s| s.success());
+            if answered {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "berth did not start"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        starts.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_secs(1));
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap_or_default();
+        rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    starts.sort_by(f64::total_cmp);
+    let median = starts[starts.len() / 2];
+    println!(
+        "  start to first answered request (curl of /console/, includes curl's own start): median {median:.1} ms of {LOADS}  [budget 100 ms: {}]",
+        if median < 100.0 { "met" } else { "MISSED" }
+    );
+    println!(
+        "  idle resident memory after one request: {} ",
+        kib(rss * 1024)
+    );
 }

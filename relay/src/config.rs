@@ -104,9 +104,10 @@ pub struct Config {
     #[arg(skip)]
     pub rules: Option<berth_engine::Policy>,
 
-    /// Folder holding the built console (Trunk's dist/).
-    #[arg(long, env = "BERTH_CONSOLE_DIR", default_value = default_console_dir())]
-    pub console_dir: PathBuf,
+    /// Serve the console from this folder (Trunk's dist/) instead of the
+    /// one built into the binary.
+    #[arg(long, env = "BERTH_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
 
     /// Seconds to wait for open streams on SIGINT/SIGTERM before closing them.
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 5)]
@@ -117,13 +118,15 @@ pub struct Config {
     #[arg(long, env = "BERTH_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
 
+    /// Ask the berth listening at --listen whether it and its engine are
+    /// well, and exit 0 if so (for container health checks: the image has
+    /// no curl).
+    #[arg(long)]
+    pub health: bool,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. info or berth=debug.
     #[arg(long, env = "BERTH_LOG", default_value = "info")]
     pub log: String,
-}
-
-fn default_console_dir() -> &'static str {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../dist")
 }
 
 impl Config {

@@ -1,4 +1,5 @@
-//! Serves the built console (Trunk's dist/) with an SPA fallback: any path
+//! Serves the built console (Trunk's dist/, built into the binary or from a
+//! folder given with --console-dir) with an SPA fallback: any path
 //! under the prefix that is not a file gets index.html, and the console's
 //! router takes it from there.
 //!
@@ -7,8 +8,8 @@
 
 use std::path::Path;
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, MethodRouter};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -18,7 +19,105 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const PREFIX: &str = "/console";
 pub const PREFIX_SLASH: &str = "/console/";
 
-pub fn service(dir: &Path) -> MethodRouter {
+/// The console built into this binary: Trunk's dist/ as it was when the
+/// relay was compiled (release builds carry the files; debug builds read
+/// them from that folder as they run).
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../dist"]
+#[allow_missing = true]
+struct Built;
+
+/// The console from `dir`, or the one built in when there is none.
+pub fn service(dir: Option<&Path>) -> MethodRouter {
+    match dir {
+        Some(dir) => from_dir(dir),
+        None if Built::get("index.html").is_some() => any(built),
+        None => missing(
+            "The Berth console was not built into this relay: build it (`trunk build --release`) \
+             before the relay, or point --console-dir at a built console."
+                .to_owned(),
+        ),
+    }
+}
+
+fn missing(message: String) -> MethodRouter {
+    let message = format!("{message}\nThe Engine API is served all the same.\n");
+    any(move || async move { (StatusCode::SERVICE_UNAVAILABLE, message.clone()).into_response() })
+}
+
+/// A file of the built-in console, gzip-compressed when the build left a
+/// `.gz` beside it and the browser takes gzip; anything else under the
+/// prefix is index.html (the console's router takes it from there).
+async fn built(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let path = uri.path().trim_start_matches('/');
+    let name = if !path.is_empty() && !path.ends_with(".gz") && Built::get(path).is_some() {
+        path
+    } else {
+        "index.html"
+    };
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let compressed = gzip.then(|| Built::get(&format!("{name}.gz"))).flatten();
+    let Some(file) = compressed.clone().or_else(|| Built::get(name)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!(
+        "\"{}{}\"",
+        hex(&file.metadata.sha256_hash()[..12]),
+        if compressed.is_some() { "-gz" } else { "" }
+    );
+    // The type of the file asked for, not of its .gz.
+    let mime = Built::get(name).map_or_else(
+        || "application/octet-stream".to_owned(),
+        |f| f.metadata.mimetype().to_owned(),
+    );
+    let mut resp = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if method == Method::HEAD {
+        let mut r = StatusCode::OK.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, file.data.len().into());
+        r
+    } else {
+        (StatusCode::OK, file.data.into_owned()).into_response()
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if compressed.is_some() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if name.ends_with(".html") {
+            "no-cache"
+        } else {
+            "public, max-age=3600"
+        }),
+    );
+    resp
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_dir(dir: &Path) -> MethodRouter {
     let index = dir.join("index.html");
     if index.is_file() {
         let serve = ServeDir::new(dir)
@@ -33,15 +132,11 @@ pub fn service(dir: &Path) -> MethodRouter {
             .service(serve);
         axum::routing::any_service(service)
     } else {
-        let message = format!(
+        missing(format!(
             "The Berth console has not been built: {} is missing.\n\
-             Build it with `trunk build --release` (see the README), or point --console-dir at a built console.\n\
-             The Engine API is served all the same.\n",
+             Build it with `trunk build --release` (see the README), or point --console-dir at a built console.",
             index.display()
-        );
-        any(
-            move || async move { (StatusCode::SERVICE_UNAVAILABLE, message.clone()).into_response() },
-        )
+        ))
     }
 }
 

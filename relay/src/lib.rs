@@ -80,7 +80,10 @@ pub fn app(config: &Config) -> Router {
             get(|| async { Redirect::temporary(console::PREFIX_SLASH) }),
         )
         .nest("/_berth", own::routes())
-        .nest_service(console::PREFIX, console::service(&config.console_dir))
+        .nest_service(
+            console::PREFIX,
+            console::service(config.console_dir.as_deref()),
+        )
         .fallback(proxy::forward)
         .with_state(state)
         .layer(middleware::from_fn_with_state(guard, policy::enforce))
@@ -138,7 +141,7 @@ mod tests {
 
     fn config(console_dir: &std::path::Path) -> Config {
         let mut c = Config::for_engine(EngineAddr::Unix("/nonexistent/docker.sock".into()));
-        c.console_dir = console_dir.to_owned();
+        c.console_dir = Some(console_dir.to_owned());
         c.allow_origins = vec!["http://console.example:8080".into()];
         c
     }

@@ -12,6 +12,9 @@ use tracing::{info, warn};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::load()?;
+    if config.health {
+        std::process::exit(health(&config));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("--log")?)
         .with_writer(std::io::stderr)
@@ -96,4 +99,42 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// `--health`: 0 when the berth at --listen answers that it and its engine
+/// are well. Over TLS, that it accepts connections.
+fn health(config: &Config) -> i32 {
+    use std::io::{Read, Write};
+    let mut addr = config.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = std::time::Duration::from_secs(5);
+    let Ok(mut conn) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
+        eprintln!("berth is not listening on {addr}");
+        return 1;
+    };
+    if config.server_tls.is_some() {
+        return 0;
+    }
+    let _ = conn.set_read_timeout(Some(timeout));
+    let request = format!("GET /_berth/health HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let mut answer = String::new();
+    if conn.write_all(request.as_bytes()).is_err() || conn.read_to_string(&mut answer).is_err() {
+        eprintln!("berth on {addr} did not answer");
+        return 1;
+    }
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+        if body.contains("\"engine\":\"ok\"") {
+            return 0;
+        }
+        eprintln!("the engine is not well: {body}");
+    } else {
+        eprintln!(
+            "berth on {addr}: {}",
+            answer.lines().next().unwrap_or_default()
+        );
+    }
+    1
 }

@@ -123,3 +123,57 @@ fn help_documents_every_flag_and_its_variable() {
     }
     assert!(help.contains("DOCKER_HOST"));
 }
+
+#[test]
+fn the_console_built_in_is_served_compressed_with_its_routes() {
+    // Without --console-dir, the console the binary carries (a debug build
+    // reads the same files from dist/ as it runs).
+    crate::browser::console_dir();
+    let relay = Relay::start();
+    let get = |path: &str, args: &[&str]| {
+        let mut all = vec!["-D", "-", "-o", "-"];
+        all.extend_from_slice(args);
+        text(&curl(Some(&relay), &all, path).stdout)
+    };
+    let page = get("/console/", &[]);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.to_lowercase().contains("cache-control: no-cache"),
+        "{page}"
+    );
+    // A console route is the console's page.
+    let route = get("/console/containers/web/logs", &[]);
+    assert!(
+        route.starts_with("HTTP/1.1 200") && route.contains(".wasm"),
+        "{route}"
+    );
+    let wasm = page
+        .split('"')
+        .find(|s| s.starts_with("/console/") && s.ends_with(".wasm"))
+        .unwrap()
+        .to_owned();
+    let head = get(&wasm, &["-I", "-H", "Accept-Encoding: gzip"]).to_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("content-type: application/wasm"), "{head}");
+    assert!(head.contains("max-age=3600"), "{head}");
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let again = get(
+        &wasm,
+        &[
+            "-I",
+            "-H",
+            "Accept-Encoding: gzip",
+            "-H",
+            &format!("If-None-Match: {etag}"),
+        ],
+    );
+    assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+    // Not gzip for a client that does not take it.
+    let plain = get(&wasm, &["-I"]).to_lowercase();
+    assert!(!plain.contains("content-encoding"), "{plain}");
+}

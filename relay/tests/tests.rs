@@ -8,6 +8,7 @@ mod browser;
 mod chromium;
 mod conformance;
 mod container_page;
+mod deploy;
 mod events_page;
 mod faults;
 mod lifecycle;
