@@ -1,5 +1,6 @@
-//! Calls to the engine through the relay that served the console (same
-//! origin), typed by the shared endpoint catalogue.
+//! Calls to the engine through a Berth relay (the one that served the
+//! console, or another chosen in the engines list), typed by the shared
+//! endpoint catalogue.
 
 use std::fmt;
 
@@ -13,26 +14,53 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// Where the tab keeps the relay's token: for this tab only, gone when it
-/// closes, never in a cookie.
+/// Where the tab keeps a relay's token: for this tab only (reloads keep
+/// it), gone when it closes, never in a cookie. One per relay URL; the
+/// relay that served the console is `""`.
 const TOKEN_KEY: &str = "berth.token";
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-/// The token this tab signed in with, if any.
-pub fn token() -> Option<String> {
-    session_storage()?.get_item(TOKEN_KEY).ok()?
+fn token_key(base: &str) -> String {
+    if base.is_empty() {
+        TOKEN_KEY.to_owned()
+    } else {
+        format!("{TOKEN_KEY}:{base}")
+    }
 }
 
-/// Keeps `token` for this tab (`None` signs out).
+/// The token this tab signed in with at the current relay, if any.
+pub fn token() -> Option<String> {
+    token_at(&crate::engines::current().url)
+}
+
+/// The token this tab keeps for the relay at `base`.
+pub fn token_at(base: &str) -> Option<String> {
+    session_storage()?.get_item(&token_key(base)).ok()?
+}
+
+/// Keeps `token` for the current relay, for this tab (`None` signs out).
 pub fn set_token(token: Option<&str>) {
+    set_token_at(&crate::engines::current().url, token);
+}
+
+pub fn set_token_at(base: &str, token: Option<&str>) {
     if let Some(storage) = session_storage() {
         let _ = match token {
-            Some(t) => storage.set_item(TOKEN_KEY, t),
-            None => storage.remove_item(TOKEN_KEY),
+            Some(t) => storage.set_item(&token_key(base), t),
+            None => storage.remove_item(&token_key(base)),
         };
+    }
+}
+
+/// The URL of a path at the current relay (the console's own relay, or
+/// another Berth relay chosen in the engines list).
+pub fn url(path: &str) -> String {
+    match crate::engines::current().url {
+        u if u.is_empty() => format!("{}{path}", crate::app::prefix()),
+        u => format!("{u}{path}"),
     }
 }
 
@@ -133,9 +161,27 @@ pub async fn send_body(
     body: Body<'_>,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Response, ApiError> {
+    let base = crate::engines::current().url;
+    send_to(&base, method, path, body, signal).await
+}
+
+/// A call to the relay at `base` (`""`: the console's own), with the token
+/// kept for it.
+pub async fn send_to(
+    base: &str,
+    method: Method,
+    path: &str,
+    body: Body<'_>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, ApiError> {
     let signal = with_page(signal);
     let signal = signal.as_ref();
-    let builder = RequestBuilder::new(path)
+    let origin = if base.is_empty() {
+        crate::app::prefix()
+    } else {
+        base.to_owned()
+    };
+    let builder = RequestBuilder::new(&format!("{origin}{path}"))
         .method(match method {
             Method::Get => gloo_net::http::Method::GET,
             Method::Head => gloo_net::http::Method::HEAD,
@@ -144,7 +190,7 @@ pub async fn send_body(
             Method::Delete => gloo_net::http::Method::DELETE,
         })
         .abort_signal(signal);
-    let builder = match token() {
+    let builder = match token_at(base) {
         Some(t) => builder.header("Authorization", &format!("Bearer {t}")),
         None => builder,
     };
@@ -159,8 +205,12 @@ pub async fn send_body(
         }
         Body::None => builder.send().await,
     };
-    let resp =
-        sent.map_err(|e| ApiError::Unreachable(format!("the relay did not answer ({e})")))?;
+    let which = if base.is_empty() {
+        "the relay".to_owned()
+    } else {
+        format!("the relay at {base}")
+    };
+    let resp = sent.map_err(|e| ApiError::Unreachable(format!("{which} did not answer ({e})")))?;
     if resp.ok() {
         return Ok(resp);
     }
@@ -330,7 +380,7 @@ pub async fn download<T>(endpoint: Endpoint<T>, name: &str) -> Result<(), ApiErr
         String::from(js_sys::encode_uri_component(&endpoint.path)),
         String::from(js_sys::encode_uri_component(name)),
     );
-    save_url(&url, name);
+    save_url(&self::url(&url), name);
     Ok(())
 }
 

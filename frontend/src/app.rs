@@ -14,14 +14,33 @@ use crate::routes::{
 };
 use crate::ui::{Notices, NoticesView, Problem};
 
-/// Where the relay serves the console. The router matches routes below it;
-/// links carry it themselves (the router leaves absolute hrefs as they are).
-pub const BASE: &str = "/console";
+/// Where the relay serves the console, below the relay's own path.
+const CONSOLE: &str = "/console";
+
+/// The path the relay is reached under: empty, or a reverse proxy's
+/// sub-path such as `/berth` (the console is then at `/berth/console/` and
+/// the Engine API at `/berth/v1.41/…`). Read from the page's own address.
+pub fn prefix() -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    path.match_indices(CONSOLE)
+        .map(|(i, _)| i)
+        .find(|&i| matches!(path[i + CONSOLE.len()..].chars().next(), None | Some('/')))
+        .map(|i| path[..i].to_owned())
+        .unwrap_or_default()
+}
+
+/// The router's base: the console's path. Links carry it themselves (the
+/// router leaves absolute hrefs as they are).
+pub fn base() -> String {
+    format!("{}{CONSOLE}", prefix())
+}
 
 /// A link to a console page: `href("/containers")`. (The router's
 /// `navigate` takes the page without the base: it adds it.)
 pub fn href(page: &str) -> String {
-    format!("{BASE}{page}")
+    format!("{}{page}", base())
 }
 
 /// The negotiated connection every page calls through.
@@ -49,11 +68,12 @@ pub fn App() -> impl IntoView {
     provide_context(Notices::default());
 
     view! {
-        <Router base=BASE>
+        <Router base=base()>
             <header class="top">
                 <A href=href("/") attr:class="brand">"Berth"</A>
                 <nav>
                     <A href=href("/") exact=true>"Dashboard"</A>
+                    <A href=href("/engines")>"Engines"</A>
                     <A href=href("/containers")>"Containers"</A>
                     <A href=href("/stacks")>"Stacks"</A>
                     <A href=href("/images")>"Images"</A>
@@ -77,6 +97,7 @@ pub fn App() -> impl IntoView {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
                                     <Route path=path!("/") view=Dashboard/>
                                     <Route path=path!("/containers") view=Containers/>
+                                    <Route path=path!("/engines") view=crate::engines::Engines/>
                                     <Route path=path!("/logs") view=MergedLogs/>
                                     <Route path=path!("/stacks") view=crate::routes::stacks::Stacks/>
                                     <Route path=path!("/stacks/:name") view=crate::routes::stacks::StackPage/>
@@ -158,7 +179,11 @@ fn SignOut() -> impl IntoView {
 #[component]
 fn EngineBadge() -> impl IntoView {
     let engine = expect_context::<Engine>();
-    move || {
+    let current = crate::engines::current();
+    let which = (!current.url.is_empty()).then(|| {
+        view! { <A href=href("/engines") attr:class="badge" attr:data-current-engine=current.name.clone()>{format!("engine: {}", current.name)}</A> }
+    });
+    let badge = move || {
         match engine.api.get() {
         Some(Ok(api)) => view! {
             {move || engine.policy.get().filter(|p| p.name != "full").map(|p| view! {
@@ -170,5 +195,6 @@ fn EngineBadge() -> impl IntoView {
         Some(Err(_)) => view! { <span class="badge bad">"engine unreachable"</span> }.into_any(),
         None => view! { <span class="badge">"connecting…"</span> }.into_any(),
     }
-    }
+    };
+    view! { {which} {badge} }
 }

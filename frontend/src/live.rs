@@ -11,6 +11,34 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::app::Engine;
 
+/// What `load` gives, `None` until it first has; the closure loads again.
+/// Loads may overlap (an action and an event): only the newest lands.
+pub fn latest<T, F, Fut>(
+    load: F,
+) -> (
+    RwSignal<Option<T>>,
+    impl Fn() + Copy + Send + Sync + 'static,
+)
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + 'static,
+{
+    let value = RwSignal::new(None);
+    let generation = StoredValue::new(0u64);
+    let reload = move || {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            let loaded = load().await;
+            if generation.try_get_value() == Some(mine) {
+                value.set(Some(loaded));
+            }
+        });
+    };
+    (value, reload)
+}
+
 /// Events about containers only; with `id`, about that one.
 pub fn container_filters(id: Option<&str>) -> BTreeMap<String, Vec<String>> {
     let mut filters = BTreeMap::new();

@@ -4,6 +4,7 @@
 mod ansi;
 mod api;
 mod app;
+mod engines;
 mod live;
 mod palette;
 mod routes;

@@ -24,8 +24,12 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 11] = [
+const PAGES: [(&str, &str); 12] = [
     ("Dashboard", "/"),
+    (
+        "Engines: overview, switch, find a container anywhere",
+        "/engines",
+    ),
     ("Containers", "/containers"),
     ("Compose stacks", "/stacks"),
     ("Swarm: nodes and services", "/swarm"),

@@ -148,3 +148,33 @@ pub fn label_matches(
         .and_then(|l| l.get(k))
         .is_some_and(|got| v.is_none_or(|v| got.as_str() == Some(v)))
 }
+
+/// A destructive step, asked about first: Cancel has the focus, Escape and
+/// a click beside the dialog cancel.
+#[component]
+pub fn Confirm(
+    title: String,
+    body: String,
+    /// The confirming button's words.
+    #[prop(default = "Yes, remove")]
+    yes: &'static str,
+    /// Its `data-action`, for tests and scripts.
+    #[prop(default = "confirm")]
+    action: &'static str,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+    on_confirm: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="backdrop" on:click=move |_| on_cancel()>
+            <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
+                on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
+                <h2>{title}</h2>
+                <p>{body}</p>
+                <div class="buttons">
+                    <button autofocus on:click=move |_| on_cancel()>"Cancel"</button>
+                    <button class="danger" data-action=action on:click=move |_| on_confirm()>{yes}</button>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -104,6 +104,12 @@ pub struct Config {
     #[arg(skip)]
     pub rules: Option<berth_engine::Policy>,
 
+    /// The path clients reach berth under behind a reverse proxy, e.g.
+    /// /berth (the console is then at /berth/console/). Whether or not the
+    /// proxy strips it, berth answers, and the console calls through it.
+    #[arg(long, env = "BERTH_BASE_PATH", value_parser = base_path)]
+    pub base_path: Option<String>,
+
     /// Serve the console from this folder (Trunk's dist/) instead of the
     /// one built into the binary.
     #[arg(long, env = "BERTH_CONSOLE_DIR")]
@@ -285,6 +291,25 @@ impl fmt::Display for EngineAddr {
             }
             EngineAddr::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
         }
+    }
+}
+
+/// `/berth`, `/a/b`: a leading slash, no trailing one, plain segments.
+fn base_path(text: &str) -> Result<String, String> {
+    let path = text.trim().trim_end_matches('/');
+    let plain = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    match path.strip_prefix('/') {
+        Some(rest) if rest.split('/').all(plain) => Ok(path.to_owned()),
+        _ => Err(format!(
+            "{text:?}: a base path is like /berth (letters, digits, - . _ ~ between slashes)"
+        )),
     }
 }
 

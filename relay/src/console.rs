@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, MethodRouter};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub const PREFIX: &str = "/console";
@@ -27,11 +27,27 @@ pub const PREFIX_SLASH: &str = "/console/";
 #[allow_missing = true]
 struct Built;
 
-/// The console from `dir`, or the one built in when there is none.
-pub fn service(dir: Option<&Path>) -> MethodRouter {
+/// The console's page names its files by absolute path (`/console/…`);
+/// under a base path they are `{base}/console/…`.
+fn rebase(html: &[u8], base: &str) -> Vec<u8> {
+    let html = String::from_utf8_lossy(html);
+    if base.is_empty() {
+        return html.into_owned().into_bytes();
+    }
+    html.replace("'/console/", &format!("'{base}/console/"))
+        .replace("\"/console/", &format!("\"{base}/console/"))
+        .into_bytes()
+}
+
+/// The console from `dir`, or the one built in when there is none; `base`
+/// is the path berth is reached under (empty, or e.g. `/berth`).
+pub fn service(dir: Option<&Path>, base: &str) -> MethodRouter {
+    let base = base.to_owned();
     match dir {
-        Some(dir) => from_dir(dir),
-        None if Built::get("index.html").is_some() => any(built),
+        Some(dir) => from_dir(dir, base),
+        None if Built::get("index.html").is_some() => {
+            any(move |method, uri, headers| built(method, uri, headers, base.clone()))
+        }
         None => missing(
             "The Berth console was not built into this relay: build it (`trunk build --release`) \
              before the relay, or point --console-dir at a built console."
@@ -48,7 +64,7 @@ fn missing(message: String) -> MethodRouter {
 /// A file of the built-in console, gzip-compressed when the build left a
 /// `.gz` beside it and the browser takes gzip; anything else under the
 /// prefix is index.html (the console's router takes it from there).
-async fn built(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn built(method: Method, uri: Uri, headers: HeaderMap, base: String) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -88,6 +104,8 @@ async fn built(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, file.data.len().into());
         r
+    } else if name == "index.html" {
+        (StatusCode::OK, rebase(&file.data, &base)).into_response()
     } else {
         (StatusCode::OK, file.data.into_owned()).into_response()
     };
@@ -117,12 +135,32 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_dir(dir: &Path) -> MethodRouter {
+fn from_dir(dir: &Path, base: String) -> MethodRouter {
     let index = dir.join("index.html");
     if index.is_file() {
+        // The page itself is read per request (a new build is seen at
+        // once) and rebased; everything else is a file as it is.
+        let page = axum::routing::get(move || {
+            let (index, base) = (index.clone(), base.clone());
+            async move {
+                match tokio::fs::read(&index).await {
+                    Ok(html) => (
+                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        rebase(&html, &base),
+                    )
+                        .into_response(),
+                    Err(e) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("{}: {e}", index.display()),
+                    )
+                        .into_response(),
+                }
+            }
+        });
         let serve = ServeDir::new(dir)
             .precompressed_gzip()
-            .fallback(ServeFile::new(index).precompressed_gzip());
+            .append_index_html_on_directories(false)
+            .fallback(page);
         let service = ServiceBuilder::new()
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CACHE_CONTROL,

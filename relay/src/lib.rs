@@ -74,15 +74,14 @@ pub fn app(config: &Config) -> Router {
         access: access.clone(),
         guard: guard.clone(),
     };
-    Router::new()
-        .route(
-            "/",
-            get(|| async { Redirect::temporary(console::PREFIX_SLASH) }),
-        )
+    let base = config.base_path.clone().unwrap_or_default();
+    let home = format!("{base}{}", console::PREFIX_SLASH);
+    let router = Router::new()
+        .route("/", get(move || async move { Redirect::temporary(&home) }))
         .nest("/_berth", own::routes())
         .nest_service(
             console::PREFIX,
-            console::service(config.console_dir.as_deref()),
+            console::service(config.console_dir.as_deref(), &base),
         )
         .fallback(proxy::forward)
         .with_state(state)
@@ -105,7 +104,16 @@ pub fn app(config: &Config) -> Router {
                         .level(Level::INFO)
                         .latency_unit(tower_http::LatencyUnit::Micros),
                 ),
-        )
+        );
+    // Behind a proxy that keeps the base path, it is taken off here; one
+    // that strips it reaches the same routes.
+    if base.is_empty() {
+        router
+    } else {
+        Router::new()
+            .nest_service(&base, router.clone())
+            .fallback_service(router)
+    }
 }
 
 /// CORS for exactly the origins the Origin check admits; `Vary: Origin` is

@@ -184,3 +184,146 @@ fn compose_runs_berth_from_a_scratch_image_in_place_of_socat() {
         text(&anonymous.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_console_drives_two_relays_in_front_of_two_engines() {
+    use crate::browser::console_dir;
+    use crate::chromium::Browser;
+
+    let (_second, host2) = PrivateEngine::unix();
+    ensure_image(&host2);
+    let there = unique("there");
+    docker_ok(
+        &host2,
+        &["run", "-d", "--name", &there, IMAGE, "sleep", "600"],
+    );
+    let here = Container::run("here", &[IMAGE, "sleep", "600"]);
+    let first = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    let token = "second-relay-token-0123456789";
+    // The second relay admits the first one's console, and wants a token.
+    let second = Relay::spawn(
+        &["--engine", &host2, "--allow-origin", &first.url("")],
+        &[("BERTH_TOKEN", token)],
+    );
+
+    let b = Browser::start().await;
+    b.client.goto(&first.url("/console/engines")).await.unwrap();
+    b.wait_text("tr[data-engine='This relay'] [data-engine-health]", |t| {
+        t.contains("ok")
+    })
+    .await;
+    for (field, value) in [
+        ("[data-engine-name]", "second"),
+        ("[data-engine-url]", &second.url("/")),
+        ("[data-engine-token]", token),
+    ] {
+        b.css(field).await.send_keys(value).await.unwrap();
+    }
+    b.click("[data-action=add-engine]").await;
+    let row = b
+        .wait_text("tr[data-engine='second']", |t| t.contains("1 running"))
+        .await;
+    assert!(row.contains("ok") && row.contains("Docker 20.10"), "{row}");
+
+    // The list survives a reload; the search finds a container anywhere.
+    b.client.refresh().await.unwrap();
+    b.wait_text("tr[data-engine='second'] [data-engine-counts]", |t| {
+        t.contains("1 running")
+    })
+    .await;
+    b.css("[data-engine-search]")
+        .await
+        .send_keys(&there)
+        .await
+        .unwrap();
+    let found = b
+        .wait_text(&format!("[data-found='{there}']"), |t| {
+            t.contains("on second")
+        })
+        .await;
+    assert!(found.contains("running"), "{found}");
+
+    // Chosen, it opens the container on the second engine, and the console
+    // drives that engine from then on.
+    b.click(&format!("[data-found='{there}'] button")).await;
+    b.wait_text("[data-container-name]", |t| t.contains(&there))
+        .await;
+    b.css("[data-current-engine=second]").await;
+    b.client
+        .goto(&first.url("/console/containers"))
+        .await
+        .unwrap();
+    b.css(&format!("tr[data-container='{there}']")).await;
+    assert!(b
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "tr[data-container='{}']",
+            here.name
+        )))
+        .await
+        .unwrap()
+        .is_empty());
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_a_base_path_the_console_and_the_api_answer_with_or_without_it() {
+    use crate::browser::console_dir;
+    use crate::chromium::Browser;
+
+    let c = Container::run("based", &[IMAGE, "sleep", "600"]);
+    let relay = Relay::start_with(
+        &engine(),
+        &["--console-dir", &console_dir(), "--base-path", "/berth/"],
+    );
+    // A proxy that keeps the path, and one that strips it.
+    for path in ["/berth/_ping", "/_ping"] {
+        assert_eq!(text(&curl(Some(&relay), &[], path).stdout), "OK", "{path}");
+    }
+    let home = text(&curl(Some(&relay), &["-D", "-", "-o", "/dev/null"], "/berth/").stdout);
+    assert!(
+        home.to_lowercase().contains("location: /berth/console/"),
+        "{home}"
+    );
+    let page = text(&curl(Some(&relay), &[], "/berth/console/containers").stdout);
+    assert!(
+        page.contains("'/berth/console/") && !page.contains("'/console/"),
+        "{page}"
+    );
+
+    // The console under it: its files and its calls carry the base path.
+    let b = Browser::start().await;
+    b.client
+        .goto(&relay.url("/berth/console/containers"))
+        .await
+        .unwrap();
+    b.css(&format!("tr[data-container='{}']", c.name)).await;
+    let urls = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let urls: Vec<String> = serde_json::from_value(urls).unwrap();
+    assert!(urls.iter().any(|u| u.starts_with("/berth/v1.")), "{urls:?}");
+    assert!(
+        urls.iter()
+            .any(|u| u.starts_with("/berth/console/") && u.ends_with(".wasm")),
+        "{urls:?}"
+    );
+    assert!(
+        // The browser's own favicon request aside.
+        urls.iter()
+            .all(|u| u.starts_with("/berth/") || u == "/favicon.ico"),
+        "called outside the base path: {urls:?}"
+    );
+    // Links keep it too.
+    b.click(&format!("tr[data-container='{}'] a", c.name)).await;
+    b.wait_text("[data-container-name]", |t| t.contains(&c.name))
+        .await;
+    let at = b.client.current_url().await.unwrap();
+    assert!(at.path().starts_with("/berth/console/containers/"), "{at}");
+    b.end().await;
+}

@@ -112,6 +112,7 @@ fn help_documents_every_flag_and_its_variable() {
         ("--engine", "BERTH_ENGINE"),
         ("--allow-origin", "BERTH_ALLOW_ORIGIN"),
         ("--console-dir", "BERTH_CONSOLE_DIR"),
+        ("--base-path", "BERTH_BASE_PATH"),
         ("--shutdown-grace", "BERTH_SHUTDOWN_GRACE"),
         ("--insecure-no-auth", "BERTH_INSECURE_NO_AUTH"),
         ("--log", "BERTH_LOG"),

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app::{href, Engine};
-use crate::live::{container_filters, follow_events};
+use crate::live::{container_filters, follow_events, latest};
 use crate::routes::bulk::{self, Bulk, BulkAction, BulkPanel};
 use crate::ui::{ago, Notices, Problem};
 
@@ -120,24 +120,11 @@ pub fn Containers() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
 
-    let rows = RwSignal::new(None::<Result<Vec<Row>, ApiError>>);
-    // Reloads may overlap (an action and an event); only the newest lands.
-    let generation = StoredValue::new(0u64);
-    let reload = move || {
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let loaded = async {
-                let api = engine.api().await?;
-                let all = api::call(api.containers(true)).await?;
-                Ok(all.into_iter().map(Row::new).collect::<Vec<_>>())
-            }
-            .await;
-            if generation.get_value() == mine {
-                rows.set(Some(loaded));
-            }
-        });
-    };
+    let (rows, reload) = latest(move || async move {
+        let api = engine.api().await?;
+        let all = api::call(api.containers(true)).await?;
+        Ok::<_, ApiError>(all.into_iter().map(Row::new).collect::<Vec<_>>())
+    });
     reload();
     let live = follow_events(engine, container_filters(None), reload);
 

@@ -236,7 +236,7 @@ async fn put_file(
     let endpoint = api.container_upload(&current.id.get_untracked(), dir);
 
     let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "no XMLHttpRequest")?;
-    xhr.open("PUT", &endpoint.path)
+    xhr.open("PUT", &api::url(&endpoint.path))
         .map_err(|_| "cannot open the upload")?;
     let _ = xhr.set_request_header("Content-Type", "application/x-tar");
     if let Some(t) = api::token() {

@@ -18,7 +18,7 @@ use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::follow_events;
 use crate::routes::create::{pull, Pull, PullView};
-use crate::ui::{ago, bytes, container_name, Notices, Problem};
+use crate::ui::{ago, bytes, container_name, Confirm, Notices, Problem};
 
 /// One row: an image under one of its tags (or none, when dangling).
 #[derive(Clone, PartialEq)]
@@ -448,17 +448,9 @@ pub fn Images() -> impl IntoView {
         {move || pruning.get().then(|| {
             let n = doomed.with_untracked(|d| d.0.len());
             view! {
-                <div class="backdrop" on:click=move |_| pruning.set(false)>
-                    <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
-                        on:keydown=move |ev| if ev.key() == "Escape" { pruning.set(false) }>
-                        <h2>{format!("Prune {n} images?")}</h2>
-                        <p>"They are deleted for good; pulling or loading them again is the only way back."</p>
-                        <div class="buttons">
-                            <button autofocus on:click=move |_| pruning.set(false)>"Cancel"</button>
-                            <button class="danger" data-action="confirm-prune" on:click=move |_| prune()>"Yes, prune"</button>
-                        </div>
-                    </div>
-                </div>
+                <Confirm title=format!("Prune {n} images?")
+                    body="They are deleted for good; pulling or loading them again is the only way back.".into()
+                    yes="Yes, prune" action="confirm-prune" on_cancel=move || pruning.set(false) on_confirm=prune/>
             }
         })}
         {move || detail.get().map(|(r, history, inspect)| view! {
@@ -493,7 +485,7 @@ async fn load_tar(
     let api = engine.api().await.map_err(|e| e.to_string())?;
     let endpoint = api.image_load();
     let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "no XMLHttpRequest")?;
-    xhr.open(Method::Post.as_str(), &endpoint.path)
+    xhr.open(Method::Post.as_str(), &api::url(&endpoint.path))
         .map_err(|_| "cannot open the upload")?;
     let _ = xhr.set_request_header("Content-Type", "application/x-tar");
     if let Some(t) = api::token() {

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::follow_events;
-use crate::ui::{bytes, container_name, json_strings, Notices, Problem};
+use crate::ui::{bytes, container_name, json_strings, Confirm, Notices, Problem};
 
 fn text(v: &Value, pointer: &str) -> String {
     v.pointer(pointer)
@@ -42,29 +42,6 @@ fn follow(engine: Engine, kinds: &[&str], reload: impl Fn() + Clone + 'static) -
         kinds.iter().map(|k| (*k).to_owned()).collect(),
     );
     follow_events(engine, f, reload)
-}
-
-/// A destructive step, asked about first.
-#[component]
-fn Confirm(
-    title: String,
-    body: String,
-    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
-    on_confirm: impl Fn() + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="backdrop" on:click=move |_| on_cancel()>
-            <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
-                <h2>{title}</h2>
-                <p>{body}</p>
-                <div class="buttons">
-                    <button autofocus on:click=move |_| on_cancel()>"Cancel"</button>
-                    <button class="danger" data-action="confirm" on:click=move |_| on_confirm()>"Yes, remove"</button>
-                </div>
-            </div>
-        </div>
-    }
 }
 
 /// What a prune would remove, and the button that asks to.

@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError};
 use crate::app::{href, Engine};
-use crate::live::follow_events;
+use crate::live::{follow_events, latest};
 use crate::routes::bulk::{self, Bulk, BulkAction, BulkPanel};
 use crate::routes::containers::{Removal, RemoveDialog, PROJECT_LABEL};
 use crate::routes::logs::{LogWorkbench, Source};
@@ -120,25 +120,13 @@ fn live_stacks(
     RwSignal<bool>,
     impl Fn() + Copy + Send + Sync + 'static,
 ) {
-    let stacks = RwSignal::new(None);
-    // Reloads may overlap; only the newest lands.
-    let generation = StoredValue::new(0u64);
-    let reload = move || {
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let loaded = async {
-                let api = engine.api().await?;
-                let filters = label_filter(PROJECT_LABEL.to_owned());
-                api::call(api.containers_where(true, &filters)).await
-            }
+    let (stacks, reload) = latest(move || async move {
+        let api = engine.api().await?;
+        let filters = label_filter(PROJECT_LABEL.to_owned());
+        api::call(api.containers_where(true, &filters))
             .await
-            .map(stacks_of);
-            if generation.get_value() == mine {
-                stacks.set(Some(loaded));
-            }
-        });
-    };
+            .map(stacks_of)
+    });
     reload();
     let mut filters = label_filter(PROJECT_LABEL.to_owned());
     filters.insert("type".into(), vec!["container".into()]);

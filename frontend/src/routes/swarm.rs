@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::app::Engine;
-use crate::live::{follow_events, sleep};
+use crate::live::{follow_events, latest, sleep};
 use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{Notices, Problem};
+use crate::ui::{Confirm, Notices, Problem};
 
 fn text(v: &Value, pointer: &str) -> String {
     match v.pointer(pointer) {
@@ -116,24 +116,13 @@ async fn load(engine: Engine) -> Result<Facts, ApiError> {
 pub fn Swarm() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
-    let facts = RwSignal::new(None::<Result<Facts, ApiError>>);
-    let generation = StoredValue::new(0u64);
+    let (facts, reload) = latest(move || load(engine));
     let alive = Rc::new(Cell::new(true));
     on_cleanup({
         let alive = send_wrapper::SendWrapper::new(alive.clone());
         move || alive.set(false)
     });
     let polling = StoredValue::new(false);
-    let reload = move || {
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let loaded = load(engine).await;
-            if generation.try_get_value() == Some(mine) {
-                facts.set(Some(loaded));
-            }
-        });
-    };
     reload();
     // Tasks have no events: read again while something is on its way.
     Effect::new({
@@ -329,21 +318,13 @@ fn Services(
         {move || removing.get().map(|(id, name)| {
             let n = name.clone();
             view! {
-                <div class="backdrop" on:click=move |_| removing.set(None)>
-                    <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
-                        on:keydown=move |ev| if ev.key() == "Escape" { removing.set(None) }>
-                        <h2>{format!("Remove the service {name}?")}</h2>
-                        <p>"Its tasks are stopped and removed on every node."</p>
-                        <div class="buttons">
-                            <button autofocus on:click=move |_| removing.set(None)>"Cancel"</button>
-                            <button class="danger" data-action="confirm" on:click=move |_| {
-                                removing.set(None);
-                                let id = id.clone();
-                                act(format!("remove {n}"), Box::new(move |api| api.service_remove(&id)));
-                            }>"Yes, remove"</button>
-                        </div>
-                    </div>
-                </div>
+                <Confirm title=format!("Remove the service {name}?") body="Its tasks are stopped and removed on every node.".into()
+                    on_cancel=move || removing.set(None)
+                    on_confirm=move || {
+                        removing.set(None);
+                        let id = id.clone();
+                        act(format!("remove {n}"), Box::new(move |api| api.service_remove(&id)));
+                    }/>
             }
         })}
     }

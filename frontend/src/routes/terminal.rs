@@ -138,14 +138,22 @@ impl Drop for Session {
     }
 }
 
+/// The WebSocket URL of a relay path, at the current relay.
 fn ws_url(path: &str) -> String {
+    let base = crate::engines::current().url;
+    if let Some(rest) = base.strip_prefix("https://") {
+        return format!("wss://{rest}{path}");
+    }
+    if let Some(rest) = base.strip_prefix("http://") {
+        return format!("ws://{rest}{path}");
+    }
     let loc = web_sys::window().map(|w| w.location());
     let scheme = match loc.as_ref().and_then(|l| l.protocol().ok()).as_deref() {
         Some("https:") => "wss",
         _ => "ws",
     };
     let host = loc.and_then(|l| l.host().ok()).unwrap_or_default();
-    format!("{scheme}://{host}{path}")
+    format!("{scheme}://{host}{}{path}", crate::app::prefix())
 }
 
 fn control(socket: &WebSocket, json: &serde_json::Value) {
