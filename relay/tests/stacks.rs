@@ -215,6 +215,26 @@ async fn swarm_services_are_created_scaled_to_three_and_removed_and_nodes_drain(
     })
     .await;
 
+    // A new image, rolled out by the engine: the spec and the row say so.
+    let v2 = "berth-test/busybox:v2";
+    docker_ok(&host, &["tag", IMAGE, v2]);
+    let image = b.css(&format!("{row} [data-new-image]")).await;
+    image.clear().await.unwrap();
+    image.send_keys(v2).await.unwrap();
+    b.click(&format!("{row} [data-action=update-image]")).await;
+    b.wait_text(&row, |t| t.contains(v2)).await;
+    let spec = docker_ok(
+        &host,
+        &[
+            "service",
+            "inspect",
+            "-f",
+            "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+            &name,
+        ],
+    );
+    assert!(spec.starts_with(v2), "{spec}");
+
     // The node drained: its tasks go; activated again.
     b.click("[data-node-action=drain]").await;
     b.wait_text("[data-availability]", |t| t.trim() == "drain")
