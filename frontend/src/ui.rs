@@ -178,3 +178,15 @@ pub fn Confirm(
         </div>
     }
 }
+
+/// The value at a JSON pointer as text (strings as they are, numbers and
+/// booleans written out); empty when absent.
+pub fn json_text(v: &serde_json::Value, pointer: &str) -> String {
+    use serde_json::Value;
+    match v.pointer(pointer) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}

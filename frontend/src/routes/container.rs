@@ -15,7 +15,7 @@ use crate::app::{href, Engine};
 use crate::live::{container_filters, follow_events_where};
 use crate::routes::containers::{Removal, RemoveDialog};
 use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{bytes, json_strings as strings, Notices, Problem};
+use crate::ui::{bytes, json_strings as strings, json_text as string, Notices, Problem};
 
 /// The container the page is about, shared by its tabs. Its inspect answer
 /// is kept as the engine's JSON (see `Api::container_inspect_raw`).
@@ -315,15 +315,6 @@ fn RenameDialog(
 /// A label and a value, skipped when the value is empty.
 fn fact(label: &'static str, value: String) -> Option<impl IntoView> {
     (!value.is_empty()).then(|| view! { <dt>{label}</dt><dd>{value}</dd> })
-}
-
-fn string(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
 }
 
 fn number(v: &Value, pointer: &str) -> i64 {

@@ -21,16 +21,7 @@ use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::{follow_events, latest, sleep};
 use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{Confirm, Notices, Problem};
-
-fn text(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
-}
+use crate::ui::{json_text as text, Confirm, Notices, Problem};
 
 fn num(v: &Value, pointer: &str) -> u64 {
     v.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
