@@ -20,15 +20,22 @@ const CONSOLE: &str = "/console";
 /// The path the relay is reached under: empty, or a reverse proxy's
 /// sub-path such as `/berth` (the console is then at `/berth/console/` and
 /// the Engine API at `/berth/v1.41/…`). Read from the page's own address.
+/// Read once, when the page loads (moving between the console's pages
+/// keeps it).
 pub fn prefix() -> String {
-    let path = web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .unwrap_or_default();
-    path.match_indices(CONSOLE)
-        .map(|(i, _)| i)
-        .find(|&i| matches!(path[i + CONSOLE.len()..].chars().next(), None | Some('/')))
-        .map(|i| path[..i].to_owned())
-        .unwrap_or_default()
+    thread_local! {
+        static PREFIX: String = {
+            let path = web_sys::window()
+                .and_then(|w| w.location().pathname().ok())
+                .unwrap_or_default();
+            path.match_indices(CONSOLE)
+                .map(|(i, _)| i)
+                .find(|&i| matches!(path[i + CONSOLE.len()..].chars().next(), None | Some('/')))
+                .map(|i| path[..i].to_owned())
+                .unwrap_or_default()
+        };
+    }
+    PREFIX.with(String::clone)
 }
 
 /// The router's base: the console's path. Links carry it themselves (the

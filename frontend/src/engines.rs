@@ -54,14 +54,21 @@ fn save(all: &[Entry]) {
 }
 
 /// The relay the console drives now.
+/// Read once per page load: every request asks, and a switch loads the
+/// console again.
 pub fn current() -> Entry {
-    let url = local()
-        .and_then(|s| s.get_item(CURRENT_KEY).ok().flatten())
-        .unwrap_or_default();
-    list()
-        .into_iter()
-        .find(|e| e.url == url)
-        .unwrap_or_else(this_relay)
+    thread_local! {
+        static CURRENT: Entry = {
+            let url = local()
+                .and_then(|s| s.get_item(CURRENT_KEY).ok().flatten())
+                .unwrap_or_default();
+            list()
+                .into_iter()
+                .find(|e| e.url == url)
+                .unwrap_or_else(this_relay)
+        };
+    }
+    CURRENT.with(Entry::clone)
 }
 
 /// Drives `url` from now on: the console starts again on it.
@@ -204,7 +211,12 @@ pub fn Engines() -> impl IntoView {
         entries.update(|all| all.retain(|e| e.url != u));
         save(&entries.get_untracked());
         api::set_token_at(&u, None);
-        refresh();
+        if u == current().url {
+            // The engine in use is gone: back to this relay.
+            switch_to("", "/engines");
+        } else {
+            refresh();
+        }
     };
     let current_url = current().url;
     let search = RwSignal::new(String::new());

@@ -59,17 +59,11 @@ pub async fn enforce(State(guard): State<Arc<Guard>>, mut req: Request, next: Ne
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("refusing the path: {e}")),
     }
 
-    let guarded = match canonical
-        .segments
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()[..]
-    {
-        _ if !guard.create_guard || method != Method::POST => None,
-        ["containers", "create"] => Some(Guarded::Container),
-        ["services", "create"] | ["services", _, "update"] => Some(Guarded::Service),
-        ["containers", _, "exec"] => Some(Guarded::Exec),
-        _ => None,
+    // Only a guarded relay reads bodies, and only of these POSTs.
+    let guarded = if guard.create_guard && method == Method::POST {
+        Guarded::of(&canonical.segments)
+    } else {
+        None
     };
     if let Some(kind) = guarded {
         let (parts, body) = req.into_parts();
@@ -126,6 +120,15 @@ enum Guarded {
 }
 
 impl Guarded {
+    fn of(segments: &[String]) -> Option<Guarded> {
+        match segments.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["containers", "create"] => Some(Guarded::Container),
+            ["services", "create"] | ["services", _, "update"] => Some(Guarded::Service),
+            ["containers", _, "exec"] => Some(Guarded::Exec),
+            _ => None,
+        }
+    }
+
     fn what(self) -> &'static str {
         match self {
             Guarded::Container => "container create",
