@@ -190,3 +190,40 @@ pub fn json_text(v: &serde_json::Value, pointer: &str) -> String {
         _ => String::new(),
     }
 }
+
+/// A call made with the negotiated API.
+pub type Call = Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<()>>;
+
+/// Makes a call that answers nothing; a failure is told as "Could not
+/// {what}: …"; `then` runs either way (a reload, usually).
+pub fn act_then(
+    engine: crate::app::Engine,
+    notices: Notices,
+    what: String,
+    call: Call,
+    then: impl FnOnce() + 'static,
+) {
+    leptos::task::spawn_local(async move {
+        if let Err(e) = async { crate::api::act(call(engine.api().await?)).await }.await {
+            notices.error(format!("Could not {what}: {e}"));
+        }
+        then();
+    });
+}
+
+/// A list loaded as the first part of `resource`'s answer, kept as it was
+/// while a reload is under way (so keyed rows stay put); `None` before the
+/// first load and after a failure.
+pub fn kept_rows<A, B>(
+    resource: LocalResource<Result<(Vec<A>, B), ApiError>>,
+) -> Memo<Option<Vec<A>>>
+where
+    A: Clone + PartialEq + Send + Sync + 'static,
+    B: Clone + 'static,
+{
+    Memo::new(move |prev: Option<&Option<Vec<A>>>| match resource.get() {
+        Some(Ok((rows, _))) => Some(rows),
+        Some(Err(_)) => None,
+        None => prev.cloned().flatten(),
+    })
+}

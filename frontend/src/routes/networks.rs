@@ -13,7 +13,9 @@ use serde_json::{json, Map, Value};
 use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::follow_events;
-use crate::ui::{bytes, container_name, json_strings, Confirm, Notices, Problem};
+use crate::ui::{
+    act_then, bytes, container_name, json_strings, kept_rows, Call, Confirm, Notices, Problem,
+};
 
 fn text(v: &Value, pointer: &str) -> String {
     v.pointer(pointer)
@@ -148,14 +150,14 @@ pub fn Volumes() -> impl IntoView {
     };
     let remove = move |n: String| {
         removing.set(None);
-        spawn_local(async move {
-            if let Err(e) =
-                async { api::act(engine.api().await?.volume_remove(&n, false)).await }.await
-            {
-                notices.error(format!("Could not remove {n}: {e}"));
-            }
-            volumes.refetch();
-        });
+        let what = format!("remove {n}");
+        act_then(
+            engine,
+            notices,
+            what,
+            Box::new(move |api| api.volume_remove(&n, false)),
+            move || volumes.refetch(),
+        );
     };
     let prune = move || {
         pruning.set(false);
@@ -191,13 +193,7 @@ pub fn Volumes() -> impl IntoView {
         });
     };
     // Keyed rows, kept while a reload is under way (see images.rs).
-    let vol_rows = Memo::new(
-        move |prev: Option<&Option<Vec<Volume>>>| match volumes.get() {
-            Some(Ok((v, _))) => Some(v),
-            Some(Err(_)) => None,
-            None => prev.cloned().flatten(),
-        },
-    );
+    let vol_rows = kept_rows(volumes);
     let unused = move || {
         volumes
             .get()
@@ -372,16 +368,7 @@ pub fn Networks() -> impl IntoView {
             reload();
         });
     };
-    let run =
-        move |what: String,
-              make: Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<()>>| {
-            spawn_local(async move {
-                if let Err(e) = async { api::act(make(engine.api().await?)).await }.await {
-                    notices.error(format!("Could not {what}: {e}"));
-                }
-                reload();
-            });
-        };
+    let run = move |what: String, call: Call| act_then(engine, notices, what, call, reload);
     let prune = move || {
         pruning.set(false);
         spawn_local(async move {
@@ -403,13 +390,7 @@ pub fn Networks() -> impl IntoView {
             reload();
         });
     };
-    let net_rows = Memo::new(
-        move |prev: Option<&Option<Vec<Network>>>| match networks.get() {
-            Some(Ok((n, _))) => Some(n),
-            Some(Err(_)) => None,
-            None => prev.cloned().flatten(),
-        },
-    );
+    let net_rows = kept_rows(networks);
     let unused_names = move || {
         unused
             .get()

@@ -21,7 +21,7 @@ use crate::api::{self, ApiError};
 use crate::app::Engine;
 use crate::live::{follow_events, latest, sleep};
 use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{json_text as text, Confirm, Notices, Problem};
+use crate::ui::{act_then, json_text as text, Confirm, Notices, Problem};
 
 fn num(v: &Value, pointer: &str) -> u64 {
     v.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
@@ -165,16 +165,7 @@ pub fn Swarm() -> impl IntoView {
                 reload();
             });
         };
-    let act =
-        move |what: String,
-              call: Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<()>>| {
-            spawn_local(async move {
-                if let Err(e) = async { api::act(call(engine.api().await?)).await }.await {
-                    notices.error(format!("Could not {what}: {e}"));
-                }
-                reload();
-            });
-        };
+    let act = move |what: String, call: Act| act_then(engine, notices, what, call, reload);
 
     let manager = Memo::new(move |_| facts.with(|f| matches!(f, Some(Ok(Facts::Manager { .. })))));
     view! {
@@ -208,7 +199,7 @@ pub fn Swarm() -> impl IntoView {
     }
 }
 
-type Act = Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<()>>;
+use crate::ui::Call as Act;
 type Change = Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<Value>>;
 
 #[component]
