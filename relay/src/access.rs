@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,9 @@ use crate::error::{refuse, RelayError};
 /// Failed token attempts allowed per client address in one window.
 const MAX_FAILURES: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Past the limit, each wrong guess from an address waits this long, one
+/// at a time.
+const PENALTY: Duration = Duration::from_secs(1);
 
 /// How long a WebSocket ticket stays good; it is also good for one use only.
 pub const TICKET_LIFETIME: Duration = Duration::from_secs(30);
@@ -32,6 +36,8 @@ pub struct Access {
     /// SHA-256 of the token, when one is required.
     token: Option<[u8; 32]>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// Per address past the limit: wrong guesses queue here.
+    lanes: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
     /// WebSocket tickets handed out, with when they were.
     tickets: Mutex<HashMap<String, Instant>>,
 }
@@ -46,6 +52,7 @@ impl Access {
                 .collect(),
             token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
             failures: Mutex::new(HashMap::new()),
+            lanes: Mutex::new(HashMap::new()),
             tickets: Mutex::new(HashMap::new()),
         }
     }
@@ -127,6 +134,18 @@ impl Access {
         }
     }
 
+    /// Holds a wrong guess from an address past the limit: one at a time,
+    /// a second each.
+    async fn slow_down(&self, ip: IpAddr) {
+        let lane = {
+            let mut lanes = self.lanes.lock().expect("lanes lock");
+            lanes.retain(|_, lane| Arc::strong_count(lane) > 1);
+            lanes.entry(ip).or_default().clone()
+        };
+        let _turn = lane.lock().await;
+        tokio::time::sleep(PENALTY).await;
+    }
+
     fn record_failure(&self, ip: IpAddr) {
         let mut failures = self.failures.lock().expect("failures lock");
         failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
@@ -140,6 +159,22 @@ pub fn client_ip(req: &Request) -> Option<IpAddr> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
+}
+
+/// The client's address as the audit log writes it (`-` when unknown).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "-".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
 }
 
 /// `example.com:2375` → `example.com`; `[::1]:2375` → `::1`.
@@ -194,15 +229,18 @@ pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: 
     if !access.requires_token() || is_public(req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = client_ip(&req).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    if access.locked_out(ip) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many wrong tokens from {ip}; try again in a minute"),
-        );
-    }
+    // The right token always passes: behind a proxy every client shares one
+    // address, and one client's wrong guesses must not lock the others out.
     if access.token_ok(req.headers()) {
         return next.run(req).await;
+    }
+    let ip = client_ip(&req).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if access.locked_out(ip) {
+        access.slow_down(ip).await;
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many wrong tokens from {ip}; each wrong one now waits its turn"),
+        );
     }
     access.record_failure(ip);
     warn!(client = %ip, path = %req.uri().path(), "refused: missing or wrong token");

@@ -11,6 +11,7 @@
 //! output keeps coming: closing a WebSocket can't say that), and to it, at
 //! the end, `{"type":"exit","code":N}`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -18,17 +19,18 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use berth_engine::CanonicalPath;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracing::{debug, info};
+use tracing::debug;
 
 use crate::error::refuse;
 
+use crate::access::ClientAddr;
+use crate::admit::{audit, Gate};
 use crate::engine::Engine;
 use crate::AppState;
 
@@ -51,10 +53,10 @@ impl Target {
         }
     }
 
-    fn resize_path(&self, rows: u32, cols: u32) -> String {
+    fn resize_path(&self) -> String {
         match self {
-            Target::Exec(id) => format!("/exec/{id}/resize?h={rows}&w={cols}"),
-            Target::Attach(id) => format!("/containers/{id}/resize?h={rows}&w={cols}"),
+            Target::Exec(id) => format!("/exec/{id}/resize"),
+            Target::Attach(id) => format!("/containers/{id}/resize"),
         }
     }
 
@@ -80,24 +82,32 @@ pub struct Ticket {
 /// GET /_berth/exec/{id}/ws?ticket=…
 pub async fn exec(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(id): Path<String>,
     Query(q): Query<Ticket>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    open(state, Target::Exec(id), q, ws).await
+    open(state, client, Target::Exec(id), q, ws).await
 }
 
 /// GET /_berth/attach/{container-id}/ws?ticket=…
 pub async fn attach(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(id): Path<String>,
     Query(q): Query<Ticket>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    open(state, Target::Attach(id), q, ws).await
+    open(state, client, Target::Attach(id), q, ws).await
 }
 
-async fn open(state: AppState, target: Target, q: Ticket, ws: WebSocketUpgrade) -> Response {
+async fn open(
+    state: AppState,
+    client: ClientAddr,
+    target: Target,
+    q: Ticket,
+    ws: WebSocketUpgrade,
+) -> Response {
     let id = target.id().to_owned();
     if !q.ticket.is_some_and(|t| state.access.redeem_ticket(&t)) {
         return refuse(
@@ -118,30 +128,28 @@ async fn open(state: AppState, target: Target, q: Ticket, ws: WebSocketUpgrade) 
     {
         return refuse(StatusCode::BAD_REQUEST, format!("{id:?} is not an id"));
     }
-    // These calls reach the engine outside the proxy, so the policy is
-    // asked here.
-    let canonical = match CanonicalPath::parse(&target.start_path()) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("bad id: {e}")),
+    // These calls reach the engine outside the proxy: the gate reads them
+    // as it reads the proxy's.
+    let query = match target {
+        Target::Exec(_) => None,
+        Target::Attach(_) => Some("stream=1&stdin=1&stdout=1&stderr=1"),
     };
-    if let Err(why) = state.guard.policy.check("POST", &canonical) {
-        return refuse(StatusCode::FORBIDDEN, why);
-    }
+    let admitted = match state.gate.admit("POST", &target.start_path(), query, &[]) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
+    };
     let engine = state.engine.clone();
-    let (uri, body) = match &target {
+    let body = match &target {
         Target::Exec(_) => {
             let tty = match call(&engine, Method::GET, &target.inspect_path(), None).await {
                 Ok(v) => v["ProcessConfig"]["tty"].as_bool().unwrap_or(false),
                 Err(resp) => return resp,
             };
-            let body = json!({ "Detach": false, "Tty": tty }).to_string();
-            (canonical.forward(), Body::from(body))
+            Body::from(json!({ "Detach": false, "Tty": tty }).to_string())
         }
-        Target::Attach(_) => (
-            format!("{}?stream=1&stdin=1&stdout=1&stderr=1", canonical.forward()),
-            Body::empty(),
-        ),
+        Target::Attach(_) => Body::empty(),
     };
+    let uri = admitted.uri;
     let req = hyper::Request::post(engine.uri(&uri).expect("a checked path"))
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "tcp")
@@ -157,13 +165,11 @@ async fn open(state: AppState, target: Target, q: Ticket, ws: WebSocketUpgrade) 
         return refuse(status, berth_engine::error_message(status.as_u16(), &body));
     }
     let upgraded = hyper::upgrade::on(&mut resp);
-    match &target {
-        Target::Exec(_) => info!(target: "berth::audit", exec = %id, "terminal opened"),
-        Target::Attach(_) => info!(target: "berth::audit", container = %id, "attached"),
-    }
+    audit(&client.0, &admitted.routed, StatusCode::SWITCHING_PROTOCOLS);
+    let gate = state.gate.clone();
     ws.on_upgrade(move |socket| async move {
         match upgraded.await {
-            Ok(io) => pump(socket, TokioIo::new(io), engine, target).await,
+            Ok(io) => pump(socket, TokioIo::new(io), engine, gate, target).await,
             Err(e) => debug!("upgrade failed: {e}"),
         }
     })
@@ -222,7 +228,8 @@ enum Control {
 async fn pump(
     socket: WebSocket,
     io: TokioIo<hyper::upgrade::Upgraded>,
-    engine: std::sync::Arc<Engine>,
+    engine: Arc<Engine>,
+    gate: Arc<Gate>,
     target: Target,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
@@ -260,8 +267,10 @@ async fn pump(
                 Message::Binary(_) => {}
                 Message::Text(text) => match serde_json::from_str::<Control>(&text) {
                     Ok(Control::Resize { rows, cols }) => {
-                        let path = target.resize_path(rows, cols);
-                        let _ = call(&engine, Method::POST, &path, None).await;
+                        let size = format!("h={rows}&w={cols}");
+                        if let Ok(a) = gate.admit("POST", &target.resize_path(), Some(&size), &[]) {
+                            let _ = call(&engine, Method::POST, &a.uri, None).await;
+                        }
                     }
                     // Half-close: stdin ends, output goes on.
                     Ok(Control::Eof) => {

@@ -39,3 +39,25 @@ pub fn refuse(status: StatusCode, message: impl std::fmt::Display) -> Response {
     let body = serde_json::json!({ "message": format!("berth: {message}") });
     (status, Json(body)).into_response()
 }
+
+/// A request the relay turns away: its status and why, in words.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn new(status: StatusCode, message: impl std::fmt::Display) -> Refused {
+        Refused {
+            status,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        refuse(self.status, self.message)
+    }
+}

@@ -18,46 +18,18 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use berth_engine::fanin::{frame, DATA, END, ERROR, MAX_SOURCES};
-use berth_engine::CanonicalPath;
+use berth_engine::relay::{DOWNLOAD_ROUTES, FANIN_ROUTES};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use crate::access::ClientAddr;
+use crate::admit::audit;
 use crate::engine::Engine;
 use crate::error::refuse;
 use crate::AppState;
 
 pub const DOWNLOAD: &str = "/_berth/download";
-
-/// An engine path with its query, checked against the policy as a GET;
-/// what comes back is what to forward.
-fn checked(state: &AppState, path_and_query: &str) -> Result<String, (StatusCode, String)> {
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_and_query, None),
-    };
-    let canonical = CanonicalPath::parse(path).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("refusing the path {path:?}: {e}"),
-        )
-    })?;
-    if crate::is_relay_path(&canonical.path()) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!("{path:?} is not an engine path"),
-        ));
-    }
-    state
-        .guard
-        .policy
-        .check("GET", &canonical)
-        .map_err(|why| (StatusCode::FORBIDDEN, why))?;
-    Ok(match query {
-        Some(q) => format!("{}?{q}", canonical.forward()),
-        None => canonical.forward(),
-    })
-}
 
 pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
     let sources: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
@@ -72,9 +44,13 @@ pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
     }
     let mut paths = Vec::with_capacity(sources.len());
     for s in &sources {
-        match checked(&state, s) {
-            Ok(p) => paths.push(p),
-            Err((status, why)) => return refuse(status, why),
+        match state.gate.admit_get(
+            s,
+            FANIN_ROUTES,
+            "the fan-in carries log, stats and event streams",
+        ) {
+            Ok(a) => paths.push(a.uri),
+            Err(refused) => return refused.into_response(),
         }
     }
     let (tx, mut rx) = mpsc::channel::<Bytes>(32);
@@ -152,17 +128,26 @@ pub struct Download {
     name: Option<String>,
 }
 
-pub async fn download(State(state): State<AppState>, Query(q): Query<Download>) -> Response {
+pub async fn download(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Query(q): Query<Download>,
+) -> Response {
     if !state.access.redeem_ticket(&q.ticket) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "a download needs a fresh ticket from POST /_berth/tickets (single use, 30 s)",
         );
     }
-    let path = match checked(&state, &q.path) {
-        Ok(p) => p,
-        Err((status, why)) => return refuse(status, why),
+    let admitted = match state.gate.admit_get(
+        &q.path,
+        DOWNLOAD_ROUTES,
+        "a download saves an export, an archive or an image",
+    ) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
     };
+    let path = admitted.uri;
     let engine = &state.engine;
     let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
         .body(Body::empty())
@@ -172,6 +157,7 @@ pub async fn download(State(state): State<AppState>, Query(q): Query<Download>) 
         Err(e) => return engine.error(&e).into_response(),
     };
     let (parts, body) = resp.into_parts();
+    audit(&client.0, &admitted.routed, parts.status);
     if !parts.status.is_success() {
         let bytes = body
             .collect()

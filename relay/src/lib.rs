@@ -6,6 +6,7 @@
 //! byte for byte.
 
 pub mod access;
+pub mod admit;
 pub mod bridge;
 pub mod config;
 pub mod console;
@@ -13,7 +14,6 @@ pub mod engine;
 pub mod error;
 pub mod fanin;
 pub mod own;
-pub mod policy;
 pub mod proxy;
 pub mod serve;
 pub mod tls;
@@ -27,7 +27,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use access::Access;
@@ -39,7 +39,7 @@ use engine::Engine;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub access: Arc<Access>,
-    pub guard: Arc<policy::Guard>,
+    pub gate: Arc<admit::Gate>,
 }
 
 /// The relay's own paths (redirect, console, `/_berth`); everything else is
@@ -63,16 +63,10 @@ pub fn app(config: &Config) -> Router {
         config.allow_origins.clone(),
         config.token.as_deref(),
     ));
-    let rules = config.rules();
-    let guard = Arc::new(policy::Guard {
-        create_guard: rules != berth_engine::Policy::full(),
-        policy: rules,
-        allow_binds: config.allow_binds.clone(),
-    });
     let state = AppState {
         engine: Arc::new(Engine::new(config.engine(), config.engine_tls.clone())),
         access: access.clone(),
-        guard: guard.clone(),
+        gate: Arc::new(admit::Gate::new(config.rules(), config.allow_binds.clone())),
     };
     let base = config.base_path.clone().unwrap_or_default();
     let home = format!("{base}{}", console::PREFIX_SLASH);
@@ -84,8 +78,11 @@ pub fn app(config: &Config) -> Router {
             console::service(config.console_dir.as_deref(), &base),
         )
         .fallback(proxy::forward)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            admit::enforce,
+        ))
         .with_state(state)
-        .layer(middleware::from_fn_with_state(guard, policy::enforce))
         .layer(middleware::from_fn_with_state(
             access.clone(),
             access::check_token,
@@ -97,7 +94,14 @@ pub fn app(config: &Config) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        uri = %redacted(req.uri()),
+                        version = ?req.version(),
+                    )
+                })
                 .on_request(())
                 .on_response(
                     DefaultOnResponse::new()
@@ -114,6 +118,67 @@ pub fn app(config: &Config) -> Router {
             .nest_service(&base, router.clone())
             .fallback_service(router)
     }
+}
+
+/// Query parameters whose values may be logged; any other's value (a
+/// ticket, build arguments, anything new) is written as `…`.
+const LOGGED_PARAMS: &[&str] = &[
+    "all",
+    "follow",
+    "stdout",
+    "stderr",
+    "stdin",
+    "stream",
+    "logs",
+    "timestamps",
+    "tail",
+    "since",
+    "until",
+    "size",
+    "force",
+    "v",
+    "link",
+    "signal",
+    "t",
+    "h",
+    "w",
+    "name",
+    "fromImage",
+    "fromSrc",
+    "repo",
+    "tag",
+    "filters",
+    "path",
+    "noprune",
+    "rm",
+    "q",
+    "nocache",
+    "pull",
+    "forcerm",
+    "dockerfile",
+    "target",
+    "platform",
+    "limit",
+    "term",
+    "one-shot",
+    "condition",
+    "timeout",
+    "s",
+];
+
+/// A request's path and query as the log shows them.
+fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if !LOGGED_PARAMS.contains(&k) => format!("{k}=…"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), params.join("&"))
 }
 
 /// CORS for exactly the origins the Origin check admits; `Vary: Origin` is
@@ -170,6 +235,21 @@ mod tests {
             .header(header::HOST, "127.0.0.1:2375")
             .body(Body::empty())
             .unwrap()
+    }
+
+    #[test]
+    fn logged_queries_keep_no_secrets() {
+        let uri = "/_berth/download?ticket=abc123&path=/containers/x/export&name=x.tar"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            redacted(&uri),
+            "/_berth/download?ticket=…&path=/containers/x/export&name=x.tar"
+        );
+        let build = "/v1.41/build?t=app&buildargs=%7B%22TOKEN%22%3A%22s3cret%22%7D"
+            .parse()
+            .unwrap();
+        assert_eq!(redacted(&build), "/v1.41/build?t=app&buildargs=…");
     }
 
     #[tokio::test]

@@ -17,6 +17,16 @@ pub fn routes() -> Router<AppState> {
         .route("/attach/{id}/ws", get(crate::bridge::attach))
         .route("/fanin", get(crate::fanin::fanin))
         .route("/download", get(crate::fanin::download))
+        // Nothing under /_berth is the engine's.
+        .fallback(|uri: axum::http::Uri| async move {
+            crate::error::refuse(
+                axum::http::StatusCode::NOT_FOUND,
+                format!(
+                    "the relay has no {} (paths under /_berth/ are its own)",
+                    uri.path()
+                ),
+            )
+        })
 }
 
 /// Always 200 while the relay serves; says whether the engine answers.
@@ -34,8 +44,8 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "engine": state.engine.addr.to_string(),
         "auth": if state.access.requires_token() { "token" } else { "none" },
-        "policy": { "name": state.guard.policy.name, "rules": state.guard.policy.to_text() },
-        "createGuard": state.guard.create_guard,
+        "policy": { "name": state.gate.policy.name, "rules": state.gate.policy.to_text() },
+        "guard": state.gate.guard.is_some(),
     }))
 }
 

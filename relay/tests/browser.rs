@@ -23,7 +23,15 @@ pub(crate) fn console_dir() -> String {
 
 /// A relay with the console in front of `engine`, and a browser on `page`.
 pub(crate) async fn open(engine: &str, page: &str) -> (Relay, Browser) {
-    let relay = Relay::start_with(engine, &["--console-dir", &console_dir()]);
+    open_with(engine, &[], page).await
+}
+
+/// The same, the relay started with `args` too.
+pub(crate) async fn open_with(engine: &str, args: &[&str], page: &str) -> (Relay, Browser) {
+    let dir = console_dir();
+    let mut all = vec!["--console-dir", &dir];
+    all.extend_from_slice(args);
+    let relay = Relay::start_with(engine, &all);
     let b = Browser::start().await;
     b.client.goto(&relay.url(page)).await.unwrap();
     (relay, b)
@@ -395,6 +403,9 @@ async fn an_engine_restart_ends_streams_and_all_recovers_without_restarting_the_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_phone_width_screen_gets_cards_and_no_sideways_scrolling() {
     let c = Container::run("browser-phone", &[IMAGE, "sleep", "600"]);
+    // An image named by its full id: 71 characters with nowhere to break.
+    let id = docker_ok(&engine(), &["image", "inspect", "-f", "{{.Id}}", IMAGE]);
+    let _long = Container::run("browser-phone-long", &[id.trim(), "sleep", "600"]);
     let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
     let b = Browser::start_with(&["--window-size=390,844"]).await;
     b.client

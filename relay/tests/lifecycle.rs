@@ -8,16 +8,22 @@ use crate::util::*;
 #[test]
 fn one_log_line_per_request_with_method_path_status_and_duration() {
     let relay = Relay::start();
-    let out = curl(Some(&relay), &["-f"], "/_ping?probe=1");
+    let out = curl(
+        Some(&relay),
+        &["-f"],
+        "/containers/json?all=1&ticket=s3cret-ticket",
+    );
     assert!(out.status.success());
     wait_for("the request log line", Duration::from_secs(5), || {
         relay.log().lines().any(|l| {
             l.contains("method=GET")
-                && l.contains("uri=/_ping?probe=1")
+                && l.contains("uri=/containers/json?all=1&ticket=…")
                 && l.contains("status=200")
                 && l.contains("latency=")
         })
     });
+    // Values that may be secrets (tickets, build arguments) never reach it.
+    assert!(!relay.log().contains("s3cret-ticket"));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod attacks;
 mod browser;
 mod chromium;
 mod conformance;

@@ -96,6 +96,15 @@ pub fn docker(host: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `docker -H host args…` with these environment variables set.
+pub fn docker_env(host: &str, envs: &[(&str, &str)], args: &[&str]) -> Output {
+    docker_command(host, args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// `docker -H host args…` with `input` on stdin, then stdin closed.
 pub fn docker_in(host: &str, args: &[&str], input: &[u8]) -> Output {
     let mut child = docker_command(host, args)

@@ -1,129 +1,21 @@
-//! Which calls a relay lets through: canonical paths and rules.
+//! Which calls a relay lets through: rules over Engine API routes.
 //!
 //! Shared so the relay enforces exactly what the console shows: the console
-//! evaluates the same rules to disable what would be refused.
+//! evaluates the same rules, on the same reading of a path ([`crate::route`]),
+//! to disable what would be refused.
 //!
 //! Rules are lines `allow|deny METHOD PATTERN`, first match wins, no match
-//! denies. METHOD is a method or `*`; PATTERN is a canonical path whose
-//! segments are literals, `*` (one segment) or a final `**` (any rest).
+//! denies. METHOD is a method or `*`. PATTERN speaks of the engine's route
+//! templates, not of raw paths: its segments are literals, `*` (any one
+//! segment of a template, a variable such as `{name}` included, however many
+//! path segments that variable spans) or a final `**` (any rest). So
+//! `/images/*/get` covers every image name, slashes and all, exactly as
+//! the engine's `/images/{name:.*}/get` does. A pattern must cover at least
+//! one route, and a literal can't stand where the engine takes a name.
 
 use std::fmt;
 
-use percent_encoding::percent_decode_str;
-
-/// A request path with the version prefix stripped, percent-encoding and
-/// dot segments resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalPath {
-    /// `v1.41` when the path had a version prefix.
-    pub version: Option<String>,
-    pub segments: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PathError {
-    #[error("the path does not start with /")]
-    NotAbsolute,
-    #[error("the path has an empty segment (//)")]
-    EmptySegment,
-    #[error("the path has a segment that is not valid percent-encoded UTF-8")]
-    BadEncoding,
-    #[error("the path is ambiguous: an encoded /, \\, % or NUL in a segment (double encoding?), or a version prefix that is not first")]
-    Ambiguous,
-    #[error("the path climbs above the root with ..")]
-    AboveRoot,
-}
-
-impl CanonicalPath {
-    pub fn parse(raw: &str) -> Result<CanonicalPath, PathError> {
-        let rest = raw.strip_prefix('/').ok_or(PathError::NotAbsolute)?;
-        let mut segments: Vec<String> = Vec::new();
-        let mut version = None;
-        let count = rest.split('/').count();
-        for (i, seg) in rest.split('/').enumerate() {
-            // A trailing slash is the only empty segment allowed.
-            if seg.is_empty() {
-                if i + 1 == count && i > 0 {
-                    continue;
-                }
-                if count == 1 {
-                    break;
-                }
-                return Err(PathError::EmptySegment);
-            }
-            let decoded = percent_decode_str(seg)
-                .decode_utf8()
-                .map_err(|_| PathError::BadEncoding)?;
-            if decoded.contains(['/', '\\', '%', '\0']) {
-                return Err(PathError::Ambiguous);
-            }
-            match decoded.as_ref() {
-                "." => {}
-                ".." => {
-                    segments.pop().ok_or(PathError::AboveRoot)?;
-                }
-                v if i == 0 && is_version(v) => version = Some(v.to_owned()),
-                s => segments.push(s.to_owned()),
-            }
-        }
-        // `/containers/../v1.41/…` would be checked as `/v1.41/…` and then
-        // read by the engine as a version prefix: refuse the spelling.
-        if segments.first().is_some_and(|s| is_version(s)) {
-            return Err(PathError::Ambiguous);
-        }
-        Ok(CanonicalPath { version, segments })
-    }
-
-    /// The path the rules see: `/containers/abc/kill`.
-    pub fn path(&self) -> String {
-        format!("/{}", self.segments.join("/"))
-    }
-
-    /// The path to forward: the version prefix kept, each segment
-    /// re-encoded, so the engine gets exactly what was checked.
-    pub fn forward(&self) -> String {
-        let mut out = String::new();
-        if let Some(v) = &self.version {
-            out.push('/');
-            out.push_str(v);
-        }
-        for s in &self.segments {
-            out.push('/');
-            out.push_str(&encode_segment(s));
-        }
-        if out.is_empty() {
-            out.push('/');
-        }
-        out
-    }
-}
-
-/// A decoded segment as it is written in a path or a rule: ASCII only,
-/// with what would end or split it (`?`, `#`, `%`, spaces, controls)
-/// escaped, so parsing it again gives the same segment.
-fn encode_segment(s: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'%');
-    utf8_percent_encode(s, SEGMENT).to_string()
-}
-
-fn is_version(s: &str) -> bool {
-    s.strip_prefix('v')
-        .and_then(|v| v.split_once('.'))
-        .is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit())
-        })
-}
+use crate::route::{self, encode_segment, is_variable, template_segments, Route, Routed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -140,21 +32,23 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, method: &str, segments: &[String]) -> bool {
-        if self.method != "*" && !self.method.eq_ignore_ascii_case(method) {
+    /// Whether the rule covers `route`.
+    pub fn covers(&self, route: &Route) -> bool {
+        if self.method != "*" && self.method != route.method {
             return false;
         }
+        let template = template_segments(route.template);
         let mut i = 0;
         for (n, p) in self.pattern.iter().enumerate() {
             if p == "**" && n + 1 == self.pattern.len() {
                 return true;
             }
-            match segments.get(i) {
-                Some(s) if p == "*" || p == s => i += 1,
+            match template.get(i) {
+                Some(t) if p == "*" || (p == t && !is_variable(t)) => i += 1,
                 _ => return false,
             }
         }
-        i == segments.len()
+        i == template.len()
     }
 }
 
@@ -187,19 +81,45 @@ pub struct RuleError {
 /// Everything.
 pub const FULL: &str = "allow * /**\n";
 
-/// Lists, inspect, logs, stats, events; nothing that changes anything, and
-/// nothing that reads or enters containers' files or processes either.
+/// Looking, and nothing else: lists, inspect, logs, stats, top, changes,
+/// events, disk usage, and the Swarm's state (its join tokens taken out).
+/// Nothing that changes anything, nothing that reads files out of
+/// containers or images (archive, export, image save) or enters them
+/// (attach, exec), and nothing that has the engine call out (registry
+/// search, distribution): every route not listed is refused.
 pub const READ_ONLY: &str = "\
-deny * /containers/*/export
-deny * /containers/*/archive
-deny * /containers/*/attach/**
-deny * /exec/**
-deny * /images/get
-deny * /images/*/get
-deny * /session
-deny * /grpc
-allow GET /**
-allow HEAD /**
+allow GET /_ping
+allow HEAD /_ping
+allow GET /version
+allow GET /info
+allow GET /events
+allow GET /system/df
+allow GET /containers/json
+allow GET /containers/*/json
+allow GET /containers/*/logs
+allow GET /containers/*/stats
+allow GET /containers/*/top
+allow GET /containers/*/changes
+allow GET /images/json
+allow GET /images/*/json
+allow GET /images/*/history
+allow GET /volumes
+allow GET /volumes/*
+allow GET /networks
+allow GET /networks/*
+allow GET /plugins
+allow GET /plugins/*/json
+allow GET /swarm
+allow GET /nodes
+allow GET /nodes/*
+allow GET /services
+allow GET /services/*
+allow GET /services/*/logs
+allow GET /tasks
+allow GET /tasks/*
+allow GET /tasks/*/logs
+allow GET /secrets
+allow GET /secrets/*
 ";
 
 impl Policy {
@@ -228,21 +148,27 @@ impl Policy {
             if method != "*" && !method.bytes().all(|b| b.is_ascii_alphabetic()) {
                 return Err(err(format!("{method:?} is not a method")));
             }
-            let pattern =
-                CanonicalPath::parse(pattern).map_err(|e| err(format!("{pattern:?}: {e}")))?;
-            if pattern.version.is_some() {
+            let path = route::Path::parse(pattern).map_err(|e| err(format!("{pattern:?}: {e}")))?;
+            if path.version.is_some() {
                 return Err(err("patterns are matched without the version prefix".into()));
             }
-            if let Some(p) = pattern.segments.iter().position(|s| s == "**") {
-                if p + 1 != pattern.segments.len() {
+            if let Some(p) = path.segments.iter().position(|s| s == "**") {
+                if p + 1 != path.segments.len() {
                     return Err(err("** may only end a pattern".into()));
                 }
             }
-            rules.push(Rule {
+            let rule = Rule {
                 effect,
                 method: method.to_ascii_uppercase(),
-                pattern: pattern.segments,
-            });
+                pattern: path.segments,
+            };
+            if !route::ENGINE_ROUTES.iter().any(|r| rule.covers(r)) {
+                return Err(err(format!(
+                    "`{rule}` covers no Engine API route (patterns speak of routes: \
+                     write * where the engine takes a name, e.g. /containers/*/restart)"
+                )));
+            }
+            rules.push(rule);
         }
         Ok(Policy {
             name: name.to_owned(),
@@ -258,34 +184,25 @@ impl Policy {
         Policy::parse("read-only", READ_ONLY).expect("the read-only preset parses")
     }
 
-    /// Whether `method path` may pass; `Err` names the rule (or the lack of
-    /// one) that refuses it.
-    pub fn check(&self, method: &str, path: &CanonicalPath) -> Result<(), String> {
-        match self
-            .rules
-            .iter()
-            .find(|r| r.matches(method, &path.segments))
-        {
+    /// Whether the routed request may pass; `Err` names the rule (or the
+    /// lack of one) that refuses it.
+    pub fn check(&self, req: &Routed) -> Result<(), String> {
+        match self.rules.iter().find(|r| r.covers(req.route)) {
             Some(r) if r.effect == Effect::Allow => Ok(()),
             Some(r) => Err(format!(
-                "the {} policy denies {method} {} (rule `{r}`)",
-                self.name,
-                path.path()
+                "the {} policy denies {req} (rule `{r}`)",
+                self.name
             )),
-            None => Err(format!(
-                "the {} policy allows no rule for {method} {}",
-                self.name,
-                path.path()
-            )),
+            None => Err(format!("the {} policy allows no rule for {req}", self.name)),
         }
     }
 
-    /// Whether the relay would let `endpoint` through, from its method and
-    /// path (the console asks before offering an action).
+    /// Whether the relay would let `endpoint` through, read as the relay
+    /// reads it (the console asks before offering an action).
     pub fn check_endpoint<T>(&self, endpoint: &crate::Endpoint<T>) -> Result<(), String> {
         let path = endpoint.path.split('?').next().unwrap_or_default();
-        let path = CanonicalPath::parse(path).map_err(|e| e.to_string())?;
-        self.check(endpoint.method.as_str(), &path)
+        let routed = route::route(endpoint.method.as_str(), path).map_err(|e| e.to_string())?;
+        self.check(&routed)
     }
 
     /// The rules as text, as `parse` reads them.
@@ -297,70 +214,15 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::{route, Class, ENGINE_ROUTES};
 
-    fn canon(p: &str) -> Result<String, PathError> {
-        CanonicalPath::parse(p).map(|c| c.path())
+    fn allowed(p: &Policy, method: &str, path: &str) -> bool {
+        p.check(&route(method, path).unwrap()).is_ok()
     }
 
     #[test]
-    fn canonical_paths() {
-        assert_eq!(
-            canon("/v1.41/containers/json"),
-            Ok("/containers/json".into())
-        );
-        assert_eq!(
-            canon("/containers/abc/../def/./kill"),
-            Ok("/containers/def/kill".into())
-        );
-        assert_eq!(
-            canon("/v1.41/containers/%61bc/kill"),
-            Ok("/containers/abc/kill".into())
-        );
-        assert_eq!(
-            canon("/images/library/busybox:1/json"),
-            Ok("/images/library/busybox:1/json".into())
-        );
-        assert_eq!(canon("/_ping"), Ok("/_ping".into()));
-        assert_eq!(canon("/"), Ok("/".into()));
-        assert_eq!(canon("/containers/json/"), Ok("/containers/json".into()));
-        // A version only counts as the first segment.
-        assert_eq!(canon("/containers/v1.41"), Ok("/containers/v1.41".into()));
-    }
-
-    #[test]
-    fn ambiguous_paths_are_refused() {
-        assert_eq!(canon("/containers/a%2Fb/kill"), Err(PathError::Ambiguous));
-        assert_eq!(canon("/containers/a%252Fb/kill"), Err(PathError::Ambiguous));
-        assert_eq!(canon("/containers/a%5Cb"), Err(PathError::Ambiguous));
-        assert_eq!(canon("/containers/%00/kill"), Err(PathError::Ambiguous));
-        assert_eq!(canon("/containers//kill"), Err(PathError::EmptySegment));
-        assert_eq!(canon("//containers/json"), Err(PathError::EmptySegment));
-        assert_eq!(canon("/../etc/passwd"), Err(PathError::AboveRoot));
-        assert_eq!(canon("/%ff"), Err(PathError::BadEncoding));
-        assert_eq!(canon("containers/json"), Err(PathError::NotAbsolute));
-        // A version prefix reached through `..` is not one the rules saw.
-        assert_eq!(
-            canon("/containers/../v1.41/containers/x/exec"),
-            Err(PathError::Ambiguous)
-        );
-        assert_eq!(
-            canon("/v1.41/v1.40/containers/json"),
-            Err(PathError::Ambiguous)
-        );
-    }
-
-    #[test]
-    fn forwards_what_was_checked() {
-        let c = CanonicalPath::parse("/v1.41/containers/x/../y%20z/kill").unwrap();
-        assert_eq!(c.forward(), "/v1.41/containers/y%20z/kill");
-        assert_eq!(CanonicalPath::parse("/_ping").unwrap().forward(), "/_ping");
-        assert_eq!(CanonicalPath::parse("/").unwrap().forward(), "/");
-    }
-
-    #[test]
-    fn read_only_preset() {
+    fn read_only_is_an_allowlist_of_reads() {
         let p = Policy::read_only();
-        let ok = |m: &str, path: &str| p.check(m, &CanonicalPath::parse(path).unwrap()).is_ok();
         for (m, path) in [
             ("GET", "/v1.41/containers/json"),
             ("GET", "/containers/x/json"),
@@ -369,8 +231,10 @@ mod tests {
             ("GET", "/events"),
             ("HEAD", "/_ping"),
             ("GET", "/images/json"),
+            ("GET", "/images/library/busybox/json"),
+            ("GET", "/swarm"),
         ] {
-            assert!(ok(m, path), "{m} {path}");
+            assert!(allowed(&p, m, path), "{m} {path}");
         }
         for (m, path) in [
             ("DELETE", "/containers/x"),
@@ -385,15 +249,23 @@ mod tests {
             ("GET", "/exec/abc/json"),
             ("GET", "/images/get"),
             ("GET", "/images/busybox/get"),
+            // The engine's {name:.*} spans slashes; so does the rule's *.
+            ("GET", "/images/library/busybox/get"),
+            ("GET", "/swarm/unlockkey"),
+            ("GET", "/configs"),
             ("POST", "/session"),
         ] {
-            assert!(!ok(m, path), "{m} {path}");
+            assert!(!allowed(&p, m, path), "{m} {path}");
+        }
+        // Nothing it allows changes anything or copies data out.
+        for r in ENGINE_ROUTES
+            .iter()
+            .filter(|r| p.rules.iter().any(|rule| rule.covers(r)))
+        {
+            assert_eq!(r.class, Class::Read, "{} {}", r.method, r.template);
         }
         let why = p
-            .check(
-                "DELETE",
-                &CanonicalPath::parse("/v1.41/containers/web").unwrap(),
-            )
+            .check(&route("DELETE", "/v1.41/containers/web").unwrap())
             .unwrap_err();
         assert_eq!(
             why,
@@ -402,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_are_checked_by_their_method_and_path() {
+    fn endpoints_are_checked_as_the_relay_reads_them() {
         let api = crate::Api::new(crate::ApiVersion::MIN);
         let ro = Policy::read_only();
         assert!(ro.check_endpoint(&api.containers(true)).is_ok());
@@ -411,37 +283,54 @@ mod tests {
             stop.unwrap_err(),
             "the read-only policy allows no rule for POST /containers/web/stop"
         );
+        assert!(ro
+            .check_endpoint(&api.image_save("library/busybox:1"))
+            .is_err());
         assert!(Policy::full()
             .check_endpoint(&api.container_remove("web", true, true))
             .is_ok());
     }
 
     #[test]
-    fn custom_rules() {
+    fn rules_speak_of_routes() {
         let p = Policy::parse(
             "ops",
             "# operators may restart\nallow POST /containers/*/restart\nallow GET /containers/**\ndeny * /**\n",
         )
         .unwrap();
-        let check = |m: &str, path: &str| p.check(m, &CanonicalPath::parse(path).unwrap());
-        assert!(check("POST", "/containers/web/restart").is_ok());
-        assert!(check("GET", "/containers/web/json").is_ok());
-        assert!(
-            check("GET", "/containers").is_ok(),
-            "** matches nothing too"
-        );
+        assert!(allowed(&p, "POST", "/containers/web/restart"));
+        assert!(allowed(&p, "GET", "/containers/web/json"));
+        assert!(allowed(&p, "GET", "/containers/json"));
+        // A name with a slash reaches the route all the same.
+        assert!(allowed(&p, "POST", "/containers/a/b/restart"));
         assert_eq!(
-            check("POST", "/containers/web/kill").unwrap_err(),
+            p.check(&route("POST", "/containers/web/kill").unwrap())
+                .unwrap_err(),
             "the ops policy denies POST /containers/web/kill (rule `deny * /**`)"
         );
         assert_eq!(Policy::parse("ops", &p.to_text()).unwrap(), p);
-        // Segments that need escaping print escaped (found by the fuzzer).
-        let odd = Policy::parse("odd", "deny * /a%23b/c%20d/%03/%E2%80%83\n").unwrap();
-        assert_eq!(odd.to_text(), "deny * /a%23b/c%20d/%03/%E2%80%83\n");
-        assert_eq!(Policy::parse("odd", &odd.to_text()).unwrap(), odd);
-        assert!(Policy::parse("x", "allow GET /a/**/b").is_err());
-        assert!(Policy::parse("x", "permit GET /a").is_err());
-        assert!(Policy::parse("x", "allow GET /v1.41/a").is_err());
-        assert!(Policy::parse("x", "allow GET").is_err());
+
+        // A deny rule's * covers every name the engine's variable takes.
+        let d = Policy::parse("d", "deny GET /images/*/get\nallow * /**\n").unwrap();
+        assert!(!allowed(&d, "GET", "/images/library/busybox/get"));
+
+        for bad in [
+            "allow GET /a/**/b",
+            "permit GET /a",
+            "allow GET /v1.41/containers/json",
+            "allow GET",
+            // No such route, and a literal where the engine takes a name.
+            "allow GET /containers/*/exprot",
+            "allow POST /containers/web/restart",
+            "allow GET /images/library/busybox/get",
+            "allow PATCH /**",
+        ] {
+            assert!(Policy::parse("x", bad).is_err(), "{bad}");
+        }
+        let e = Policy::parse("x", "allow POST /containers/web/restart").unwrap_err();
+        assert!(
+            e.problem.contains("write * where the engine takes a name"),
+            "{e}"
+        );
     }
 }

@@ -1,35 +1,41 @@
-//! The path canonicalizer and the policy matcher on arbitrary input: no
-//! panics, and the properties the relay relies on hold.
+//! The router and the policy on arbitrary input: no panics, and the
+//! properties the relay relies on hold.
 
 #![no_main]
 
-use berth_engine::{CanonicalPath, Policy};
+use berth_engine::{route, Class, Policy};
 use libfuzzer_sys::fuzz_target;
 
+const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "get", "PATCH"];
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
+    let Some((&pick, rest)) = data.split_first() else {
         return;
     };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let method = METHODS[pick as usize % METHODS.len()];
 
-    if let Ok(path) = CanonicalPath::parse(text) {
-        // What is forwarded reads back as what was checked.
-        let again = CanonicalPath::parse(&path.forward()).expect("a forwarded path parses");
-        assert_eq!(again, path, "forwarded {:?}", path.forward());
-        // Nothing left to resolve, nothing the engine would read otherwise.
-        for s in &path.segments {
+    if let Ok(routed) = route(method, text) {
+        // What is forwarded reads back as exactly what was decided.
+        let again = route(method, &routed.forward()).expect("a forwarded path routes");
+        assert_eq!(again, routed, "forwarded {:?}", routed.forward());
+        // Nothing the engine could read differently: no escapes left, no
+        // dot segments, no control characters, a canonical version.
+        for s in &routed.path.segments {
             assert!(
-                !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '%', '\0']),
+                s != "." && s != ".." && !s.contains(['/', '\\', '%']) && !s.chars().any(char::is_control),
                 "{s:?}"
             );
         }
-        // Read-only lets nothing change, whatever the spelling.
-        let ro = Policy::read_only();
-        for method in ["POST", "PUT", "DELETE", "PATCH"] {
-            assert!(
-                ro.check(method, &path).is_err(),
-                "read-only allowed {method} {}",
-                path.path()
-            );
+        if let Some(v) = routed.path.version {
+            assert!(routed.forward().starts_with(&format!("/v{}.{}/", v.major, v.minor)));
+        }
+        assert_eq!(routed.method, routed.route.method, "methods match exactly");
+        // Read-only passes reads only, whatever the spelling.
+        if Policy::read_only().check(&routed).is_ok() {
+            assert_eq!(routed.route.class, Class::Read, "{method} {text}");
         }
     }
 

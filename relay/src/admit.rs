@@ -1,0 +1,303 @@
+//! One reading of every request that reaches the engine, the engine's own
+//! ([`berth_engine::route`]): the proxy, the fan-in, downloads and the
+//! terminals' WebSockets all come through [`Gate::admit`]. The route is
+//! decided as dockerd decides it, the policy is asked about that route, the
+//! guard (on whenever the policy is not `full`) about what the request asks
+//! for, and what is forwarded is the path that was decided.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::uri::PathAndQuery;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use berth_engine::gojson;
+use berth_engine::guard::{self, Guard, Lookup};
+use berth_engine::{route, Class, Policy, Routed};
+use http_body_util::BodyExt;
+use std::path::PathBuf;
+use tracing::info;
+
+use crate::engine::Engine;
+use crate::error::{refuse, Refused};
+use crate::AppState;
+
+/// The most a guarded body may hold.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How much of a refused request's body is read before the refusal is
+/// sent, and for how long.
+const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The most engine lookups one guarded body may need.
+const MAX_LOOKUPS: usize = 32;
+
+pub struct Gate {
+    pub policy: Policy,
+    /// On unless the policy is `full`.
+    pub guard: Option<Guard>,
+}
+
+/// A request the gate let through.
+pub struct Admitted {
+    pub routed: Routed,
+    /// The path and query to send to the engine.
+    pub uri: String,
+    /// The body the guard must read before it goes.
+    pub body: Option<guard::Body>,
+}
+
+impl Gate {
+    pub fn new(policy: Policy, allow_binds: Vec<PathBuf>) -> Gate {
+        let guard = (policy != Policy::full()).then_some(Guard { allow_binds });
+        Gate { policy, guard }
+    }
+
+    /// Decides the route of `method path?query`, and whether it may pass.
+    /// `content_types`: the request's Content-Type headers, as sent.
+    pub fn admit(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        content_types: &[&[u8]],
+    ) -> Result<Admitted, Refused> {
+        let routed = route(method, path).map_err(|e| {
+            Refused::new(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                format!("refusing {method} {path:?}: {e}"),
+            )
+        })?;
+        self.policy
+            .check(&routed)
+            .map_err(|why| Refused::new(StatusCode::FORBIDDEN, why))?;
+        let body = match &self.guard {
+            Some(g) => g
+                .check_request(&routed, query, content_types)
+                .map_err(|r| {
+                    Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
+                })?,
+            None => None,
+        };
+        let uri = match query {
+            Some(q) => format!("{}?{q}", routed.forward()),
+            None => routed.forward(),
+        };
+        // (A query from the fan-in's or a download's parameter is checked
+        // here; one from the request line already is.)
+        if PathAndQuery::try_from(uri.as_str()).is_err() {
+            return Err(Refused::new(
+                StatusCode::BAD_REQUEST,
+                format!("refusing {method} {path:?}: its query is not one a URL can carry"),
+            ));
+        }
+        Ok(Admitted { routed, uri, body })
+    }
+
+    /// As [`Gate::admit`] for a GET the relay makes on a client's behalf
+    /// (the fan-in's streams, a download), which must reach one of
+    /// `routes`: `what` says what those are.
+    pub fn admit_get(
+        &self,
+        path_and_query: &str,
+        routes: &[&str],
+        what: &str,
+    ) -> Result<Admitted, Refused> {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let admitted = self.admit("GET", path, query, &[])?;
+        if !routes.contains(&admitted.routed.route.template) {
+            return Err(Refused::new(
+                StatusCode::BAD_REQUEST,
+                format!("{what}; not {}", admitted.routed),
+            ));
+        }
+        Ok(admitted)
+    }
+
+    /// Reads a body the guard must see (the engine is asked about what it
+    /// names); the body to forward, or the refusal.
+    pub async fn check_body(
+        &self,
+        engine: &Engine,
+        kind: guard::Body,
+        body: Body,
+    ) -> Result<Body, Refused> {
+        let Some(g) = &self.guard else {
+            return Ok(body);
+        };
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            Refused::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a {} body may hold at most {BODY_LIMIT} bytes", kind.what()),
+            )
+        })?;
+        let guard_refuses = |r: guard::Refusal| {
+            let status = if r.malformed {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            Refused::new(status, format!("the guard refuses {r}"))
+        };
+        let mut pending = g.check_body(kind, &bytes).map_err(guard_refuses)?;
+        let mut seen: Vec<Lookup> = Vec::new();
+        while let Some(lookup) = pending.pop() {
+            if seen.contains(&lookup) {
+                continue;
+            }
+            if seen.len() == MAX_LOOKUPS {
+                return Err(Refused::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "the guard refuses {}: it names too much to look up",
+                        lookup.field()
+                    ),
+                ));
+            }
+            let answer = look_up(engine, &lookup).await?;
+            pending.extend(
+                g.check_lookup(&lookup, answer.as_ref())
+                    .map_err(guard_refuses)?,
+            );
+            seen.push(lookup);
+        }
+        Ok(Body::from(bytes))
+    }
+}
+
+/// What the engine says of a lookup: `None` when it has no such thing.
+async fn look_up(engine: &Engine, lookup: &Lookup) -> Result<Option<gojson::Json>, Refused> {
+    let cannot = |why: String| {
+        Refused::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the guard refuses {}: it could not look it up ({why})",
+                lookup.field()
+            ),
+        )
+    };
+    let req = hyper::Request::get(
+        engine
+            .uri(&lookup.path())
+            .map_err(|e| cannot(e.to_string()))?,
+    )
+    .body(Body::empty())
+    .expect("a valid request");
+    let resp = engine
+        .client
+        .request(req)
+        .await
+        .map_err(|e| cannot(engine.error(&e).to_string()))?;
+    let status = resp.status();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| cannot(e.to_string()))?
+        .to_bytes();
+    match status {
+        StatusCode::NOT_FOUND => Ok(None),
+        s if s.is_success() => gojson::parse(&bytes).map(Some).map_err(cannot),
+        s => Err(cannot(berth_engine::error_message(s.as_u16(), &bytes))),
+    }
+}
+
+/// One audit line for a call that changes something or copies data out,
+/// with the engine's answer.
+pub fn audit(client: &str, routed: &Routed, status: StatusCode) {
+    if routed.route.class != Class::Read {
+        info!(target: "berth::audit", %client, method = %routed.method, path = %routed.path.display(), route = %routed.route.template, status = status.as_u16());
+    }
+}
+
+/// The proxy's gate: every request that is not the relay's own.
+pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let gate = &state.gate;
+    if crate::is_relay_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let client = crate::access::client_ip(&req).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+    let content_types: Vec<&[u8]> = req
+        .headers()
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    let admitted = match gate.admit(
+        req.method().as_str(),
+        req.uri().path(),
+        req.uri().query(),
+        &content_types,
+    ) {
+        Ok(a) => a,
+        Err(refused) => {
+            info!(target: "berth::audit", %client, method = %req.method(), path = %req.uri().path(), outcome = "refused", status = refused.status.as_u16());
+            drain(req.into_body()).await;
+            return refused.into_response();
+        }
+    };
+    let (mut parts, body) = req.into_parts();
+    match admitted.uri.parse::<Uri>() {
+        Ok(uri) => parts.uri = uri,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("refusing the path: {e}")),
+    }
+    let body = match admitted.body {
+        Some(kind) => match gate.check_body(&state.engine, kind, body).await {
+            Ok(b) => b,
+            Err(refused) => {
+                let routed = &admitted.routed;
+                info!(target: "berth::audit", %client, method = %routed.method, path = %routed.path.display(), outcome = "refused by the guard", status = refused.status.as_u16());
+                return refused.into_response();
+            }
+        },
+        None => body,
+    };
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    audit(&client, &admitted.routed, resp.status());
+    if gate.guard.is_some() && admitted.routed.route.template == "/swarm" {
+        return redact_swarm(resp).await;
+    }
+    resp
+}
+
+/// Reads what a refused client is still sending. A client writing a body
+/// (docker build's context) reads the answer only once it has sent it, and
+/// would otherwise print "broken pipe" instead of why it was refused.
+async fn drain(mut body: Body) {
+    let mut read = 0;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |d| d.len());
+            if read > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// `GET /swarm` without the join tokens (a guarded relay never hands out
+/// the keys to its engine).
+async fn redact_swarm(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = body.collect().await.map(|b| b.to_bytes()) else {
+        return refuse(
+            StatusCode::BAD_GATEWAY,
+            "the engine's /swarm answer broke off",
+        );
+    };
+    let Ok(mut swarm) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        // Errors ("not a swarm manager") pass as they are.
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    guard::redact_swarm(&mut swarm);
+    let out = swarm.to_string();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(out.len()));
+    Response::from_parts(parts, Body::from(out))
+}
