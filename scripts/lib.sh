@@ -120,5 +120,9 @@ stop_private_engine() {
     kill -9 "$pid" 2>/dev/null || true
   fi
   pkill -f "containerd.*$ENGINE_DIR" 2>/dev/null || true
-  rm -rf "$ENGINE_DIR"
+  # dockerd can leave mounts behind (the host network namespace it binds
+  # for host-network containers and builds): unmount them, deepest first.
+  awk -v d="$ENGINE_DIR" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r \
+    | xargs -r umount -l 2>/dev/null || true
+  rm -rf "$ENGINE_DIR" || echo "could not remove all of $ENGINE_DIR" >&2
 }
