@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use berth_engine::relay;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracing::warn;
@@ -255,15 +256,13 @@ pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: 
 /// Paths that need no token: the console must load to ask for one, and
 /// WebSockets authenticate with a ticket instead (checked where they open).
 fn is_public(path: &str) -> bool {
-    crate::bridge::WS_PREFIXES
-        .iter()
-        .any(|p| path.starts_with(p))
-        || path == crate::fanin::DOWNLOAD
+    relay::ws::PREFIXES.iter().any(|p| path.starts_with(p))
+        || path == relay::DOWNLOAD
         || path == "/"
         || path == crate::console::PREFIX
         || path.starts_with(crate::console::PREFIX_SLASH)
-        || path == "/_berth/health"
-        || path == "/_berth/config"
+        || path == relay::HEALTH
+        || path == relay::CONFIG
 }
 
 #[cfg(test)]

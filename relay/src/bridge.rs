@@ -19,6 +19,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_engine::relay::Control;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
@@ -33,9 +34,6 @@ use crate::access::ClientAddr;
 use crate::admit::{audit, Gate};
 use crate::engine::Engine;
 use crate::AppState;
-
-/// Where the WebSockets live; the token check leaves these to the ticket.
-pub const WS_PREFIXES: [&str; 2] = ["/_berth/exec/", "/_berth/attach/"];
 
 /// What a terminal is connected to.
 #[derive(Clone)]
@@ -218,13 +216,6 @@ async fn read(resp: hyper::Response<hyper::body::Incoming>) -> (StatusCode, axum
     (status, body)
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Control {
-    Resize { rows: u32, cols: u32 },
-    Eof,
-}
-
 async fn pump(
     socket: WebSocket,
     io: TokioIo<hyper::upgrade::Upgraded>,
@@ -254,9 +245,7 @@ async fn pump(
         // The process ended: say how, then close.
         let code = exit_code(&engine, &target).await;
         let _ = to_browser
-            .send(Message::Text(
-                json!({ "type": "exit", "code": code }).to_string().into(),
-            ))
+            .send(Message::Text(Control::Exit { code }.to_text().into()))
             .await;
         let _ = to_browser.send(Message::Close(None)).await;
     };
@@ -276,6 +265,7 @@ async fn pump(
                     Ok(Control::Eof) => {
                         let _ = to_engine.shutdown().await;
                     }
+                    Ok(Control::Exit { .. }) => {}
                     Err(e) => debug!("ignoring a control message: {e}"),
                 },
                 Message::Close(_) => break,
@@ -292,21 +282,21 @@ async fn pump(
 }
 
 /// The process's exit code, once the engine has it (shortly after output
-/// ends); null when it is still running (an attach the engine ended).
-async fn exit_code(engine: &Engine, target: &Target) -> Value {
+/// ends); none when it is still running (an attach the engine ended).
+async fn exit_code(engine: &Engine, target: &Target) -> Option<i64> {
     for _ in 0..20 {
         if let Ok(v) = call(engine, Method::GET, &target.inspect_path(), None).await {
             match target {
                 Target::Exec(_) if v["Running"] == Value::Bool(false) => {
-                    return v["ExitCode"].clone()
+                    return v["ExitCode"].as_i64()
                 }
                 Target::Attach(_) if v["State"]["Running"] == Value::Bool(false) => {
-                    return v["State"]["ExitCode"].clone()
+                    return v["State"]["ExitCode"].as_i64()
                 }
                 _ => {}
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Value::Null
+    None
 }

@@ -29,8 +29,6 @@ use crate::engine::Engine;
 use crate::error::refuse;
 use crate::AppState;
 
-pub const DOWNLOAD: &str = "/_berth/download";
-
 pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
     let sources: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .filter(|(k, _)| k == "s")

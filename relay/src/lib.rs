@@ -48,8 +48,9 @@ pub(crate) fn is_relay_path(path: &str) -> bool {
     path == "/"
         || path == console::PREFIX
         || path.starts_with(console::PREFIX_SLASH)
-        || path == "/_berth"
-        || path.starts_with("/_berth/")
+        || path
+            .strip_prefix(berth_engine::relay::PREFIX)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The whole relay as a router, apart from `main` so tests drive it directly.
@@ -72,7 +73,7 @@ pub fn app(config: &Config) -> Router {
     let home = format!("{base}{}", console::PREFIX_SLASH);
     let router = Router::new()
         .route("/", get(move || async move { Redirect::temporary(&home) }))
-        .nest("/_berth", own::routes())
+        .nest(berth_engine::relay::PREFIX, own::routes())
         .nest_service(
             console::PREFIX,
             console::service(config.console_dir.as_deref(), &base),

@@ -4,19 +4,25 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use berth_engine::relay;
 use serde_json::{json, Value};
 
 use crate::AppState;
 
+/// A path of [`relay`] as the router nested under its prefix sees it.
+fn own(path: &str) -> &str {
+    &path[relay::PREFIX.len()..]
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/health", get(health))
-        .route("/config", get(config))
-        .route("/tickets", post(ticket))
-        .route("/exec/{id}/ws", get(crate::bridge::exec))
-        .route("/attach/{id}/ws", get(crate::bridge::attach))
-        .route("/fanin", get(crate::fanin::fanin))
-        .route("/download", get(crate::fanin::download))
+        .route(own(relay::HEALTH), get(health))
+        .route(own(relay::CONFIG), get(config))
+        .route(own(relay::TICKETS), post(ticket))
+        .route(relay::ws::EXEC_ROUTE, get(crate::bridge::exec))
+        .route(relay::ws::ATTACH_ROUTE, get(crate::bridge::attach))
+        .route(own(relay::FANIN), get(crate::fanin::fanin))
+        .route(own(relay::DOWNLOAD), get(crate::fanin::download))
         // Nothing under /_berth is the engine's.
         .fallback(|uri: axum::http::Uri| async move {
             crate::error::refuse(
@@ -39,21 +45,28 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// What the console needs to know about the relay that served it.
-async fn config(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "engine": state.engine.addr.to_string(),
-        "auth": if state.access.requires_token() { "token" } else { "none" },
-        "policy": { "name": state.gate.policy.name, "rules": state.gate.policy.to_text() },
-        "guard": state.gate.guard.is_some(),
-    }))
+async fn config(State(state): State<AppState>) -> Json<relay::Config> {
+    Json(relay::Config {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        engine: state.engine.addr.to_string(),
+        auth: if state.access.requires_token() {
+            relay::Auth::Token
+        } else {
+            relay::Auth::None
+        },
+        policy: relay::PolicyDoc {
+            name: state.gate.policy.name.clone(),
+            rules: state.gate.policy.to_text(),
+        },
+        guard: state.gate.guard.is_some(),
+    })
 }
 
 /// A single-use ticket for one WebSocket, for a caller that passed the
 /// token and Origin checks.
-async fn ticket(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "ticket": state.access.issue_ticket(),
-        "expiresIn": crate::access::TICKET_LIFETIME.as_secs(),
-    }))
+async fn ticket(State(state): State<AppState>) -> Json<relay::Ticket> {
+    Json(relay::Ticket {
+        ticket: state.access.issue_ticket(),
+        expires_in: crate::access::TICKET_LIFETIME.as_secs(),
+    })
 }
