@@ -44,6 +44,8 @@ pub struct Admitted {
     pub routed: Routed,
     /// The path and query to send to the engine.
     pub uri: String,
+    /// The query alone, as sent.
+    pub query: Option<String>,
     /// The body the guard must read before it goes.
     pub body: Option<guard::Body>,
 }
@@ -92,7 +94,12 @@ impl Gate {
                 format!("refusing {method} {path:?}: its query is not one a URL can carry"),
             ));
         }
-        Ok(Admitted { routed, uri, body })
+        Ok(Admitted {
+            routed,
+            uri,
+            query: query.map(str::to_owned),
+            body,
+        })
     }
 
     /// As [`Gate::admit`] for a GET the relay makes on a client's behalf
@@ -245,6 +252,8 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         Ok(uri) => parts.uri = uri,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("refusing the path: {e}")),
     }
+    // The proxy reads how to forward it from its route.
+    parts.extensions.insert(admitted.routed.route);
     let body = match admitted.body {
         Some(kind) => match gate.check_body(&state.engine, kind, body).await {
             Ok(b) => b,

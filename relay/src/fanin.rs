@@ -11,7 +11,7 @@
 //! single-use ticket, as the WebSockets do.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::task::Poll;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -24,7 +24,8 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::access::ClientAddr;
-use crate::admit::audit;
+use crate::admit::{audit, Admitted};
+use crate::coalesce::{Joined, MAX};
 use crate::engine::Engine;
 use crate::error::refuse;
 use crate::AppState;
@@ -40,24 +41,38 @@ pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
             format!("a fan-in takes 1 to {MAX_SOURCES} streams as s=<engine path>"),
         );
     }
-    let mut paths = Vec::with_capacity(sources.len());
+    let mut admitted = Vec::with_capacity(sources.len());
     for s in &sources {
         match state.gate.admit_get(
             s,
             FANIN_ROUTES,
             "the fan-in carries log, stats and event streams",
         ) {
-            Ok(a) => paths.push(a.uri),
+            Ok(a) => admitted.push(a),
             Err(refused) => return refused.into_response(),
         }
     }
     let (tx, mut rx) = mpsc::channel::<Bytes>(32);
-    for (i, path) in paths.into_iter().enumerate() {
-        tokio::spawn(source(state.engine.clone(), i as u8, path, tx.clone()));
+    for (i, a) in admitted.into_iter().enumerate() {
+        tokio::spawn(source(state.clone(), i as u8, a, tx.clone()));
     }
     drop(tx);
+    // Whatever frames are ready go as one piece (see `coalesce`).
     let body = futures_util::stream::poll_fn(move |cx| {
-        rx.poll_recv(cx).map(|b| b.map(Ok::<_, Infallible>))
+        let mut joined = Joined::default();
+        loop {
+            match rx.poll_recv(cx) {
+                Poll::Ready(Some(b)) => {
+                    joined.push(b);
+                    if joined.len() >= MAX {
+                        return Poll::Ready(Some(Ok::<_, Infallible>(joined.take())));
+                    }
+                }
+                Poll::Ready(None) if joined.is_empty() => return Poll::Ready(None),
+                Poll::Pending if joined.is_empty() => return Poll::Pending,
+                Poll::Ready(None) | Poll::Pending => return Poll::Ready(Some(Ok(joined.take()))),
+            }
+        }
     });
     Response::builder()
         .header(header::CONTENT_TYPE, "application/vnd.berth.fanin")
@@ -69,54 +84,86 @@ pub async fn fanin(State(state): State<AppState>, uri: Uri) -> Response {
 /// Copies one engine stream into the fan-in until it ends or the client
 /// leaves (then the engine connection is dropped at once, even when the
 /// stream is quiet).
-async fn source(engine: Arc<Engine>, i: u8, path: String, tx: mpsc::Sender<Bytes>) {
+/// Copies one source into the fan-in until it ends or the client leaves
+/// (then its engine stream is dropped at once, even when it is quiet): a
+/// shared stream when the hub shares it, else one of its own.
+async fn source(state: AppState, i: u8, admitted: Admitted, tx: mpsc::Sender<Bytes>) {
     let run = async {
-        let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
-            .body(Body::empty())
-            .expect("a valid request");
-        let resp = match engine.client.request(req).await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tx
-                    .send(frame(ERROR, i, engine.error(&e).to_string().as_bytes()).into())
-                    .await;
-                return;
-            }
+        let Some(plan) = state
+            .hub
+            .plan(&admitted.routed, admitted.query.as_deref())
+            .await
+        else {
+            return own(&state.engine, i, &admitted.uri, &tx).await;
         };
-        let status = resp.status();
-        let mut body = resp.into_body();
-        if !status.is_success() {
-            let bytes = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let msg = berth_engine::error_message(status.as_u16(), &bytes);
-            let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
-            return;
-        }
-        while let Some(next) = body.frame().await {
-            match next {
-                Ok(f) => {
-                    if let Ok(data) = f.into_data() {
-                        if tx.send(frame(DATA, i, &data).into()).await.is_err() {
-                            return;
-                        }
+        let (out, mut from_hub) = mpsc::channel(64);
+        let relay = state.hub.relay(plan, out);
+        let forward = async {
+            while let Some(item) = from_hub.recv().await {
+                let sent = match item {
+                    Ok(bytes) => tx.send(frame(DATA, i, &bytes).into()).await,
+                    Err(why) => {
+                        let _ = tx.send(frame(ERROR, i, why.as_bytes()).into()).await;
+                        return;
                     }
-                }
-                Err(e) => {
-                    let msg = format!("the engine cut the stream: {e}");
-                    let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
+                };
+                if sent.is_err() {
                     return;
                 }
             }
-        }
-        let _ = tx.send(frame(END, i, b"").into()).await;
+            let _ = tx.send(frame(END, i, b"").into()).await;
+        };
+        tokio::join!(relay, forward);
     };
     tokio::select! {
         () = run => {}
         () = tx.closed() => {}
     }
+}
+
+/// A source's own engine stream.
+async fn own(engine: &Engine, i: u8, path: &str, tx: &mpsc::Sender<Bytes>) {
+    let req = hyper::Request::get(engine.uri(path).expect("an admitted path"))
+        .body(Body::empty())
+        .expect("a valid request");
+    let resp = match engine.stream(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx
+                .send(frame(ERROR, i, e.to_string().as_bytes()).into())
+                .await;
+            return;
+        }
+    };
+    let status = resp.status();
+    let mut body = resp.into_body();
+    if !status.is_success() {
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let msg = berth_engine::error_message(status.as_u16(), &bytes);
+        let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
+        return;
+    }
+    while let Some(next) = body.frame().await {
+        match next {
+            Ok(f) => {
+                if let Ok(data) = f.into_data() {
+                    if tx.send(frame(DATA, i, &data).into()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = format!("the engine cut the stream: {e}");
+                let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
+                return;
+            }
+        }
+    }
+    let _ = tx.send(frame(END, i, b"").into()).await;
 }
 
 #[derive(Deserialize)]
@@ -150,9 +197,9 @@ pub async fn download(
     let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
         .body(Body::empty())
         .expect("a valid request");
-    let resp = match engine.client.request(req).await {
+    let resp = match engine.stream(req).await {
         Ok(r) => r,
-        Err(e) => return engine.error(&e).into_response(),
+        Err(e) => return e.into_response(),
     };
     let (parts, body) = resp.into_parts();
     audit(&client.0, &admitted.routed, parts.status);

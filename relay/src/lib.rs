@@ -8,11 +8,13 @@
 pub mod access;
 pub mod admit;
 pub mod bridge;
+pub mod coalesce;
 pub mod config;
 pub mod console;
 pub mod engine;
 pub mod error;
 pub mod fanin;
+pub mod hub;
 pub mod own;
 pub mod proxy;
 pub mod serve;
@@ -40,6 +42,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub access: Arc<Access>,
     pub gate: Arc<admit::Gate>,
+    pub hub: Arc<hub::Hub>,
 }
 
 /// The relay's own paths (redirect, console, `/_berth`); everything else is
@@ -64,8 +67,10 @@ pub fn app(config: &Config) -> Router {
         config.allow_origins.clone(),
         config.token.as_deref(),
     ));
+    let engine = Arc::new(Engine::new(config.engine(), config.engine_tls.clone()));
     let state = AppState {
-        engine: Arc::new(Engine::new(config.engine(), config.engine_tls.clone())),
+        hub: hub::Hub::new(engine.clone()),
+        engine,
         access: access.clone(),
         gate: Arc::new(admit::Gate::new(config.rules(), config.allow_binds.clone())),
     };

@@ -35,13 +35,20 @@ pub fn routes() -> Router<AppState> {
         })
 }
 
-/// Always 200 while the relay serves; says whether the engine answers.
+/// Always 200 while the relay serves; says whether the engine answers,
+/// and how many connections and shared streams it holds to it.
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let engine = match state.engine.ping().await {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.to_string(),
     };
-    Json(json!({ "relay": "ok", "engine": engine }))
+    Json(json!({
+        "relay": "ok",
+        "engine": engine,
+        "engineConnections": state.engine.open_connections(),
+        "engineStreams": state.engine.open_streams(),
+        "sharedStreams": state.hub.open_streams(),
+    }))
 }
 
 /// What the console needs to know about the relay that served it.

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use tracing::{debug, warn};
 
+use berth_engine::route::Route;
+
 use crate::error::RelayError;
 use crate::AppState;
 
@@ -33,7 +35,21 @@ pub async fn forward(State(state): State<AppState>, mut req: Request) -> Respons
     // hyper's server already answered any `Expect: 100-continue`; the body
     // is on its way, so the engine must not be asked to wait for it again.
     parts.headers.remove(header::EXPECT);
+    let streams = downstream.is_none()
+        && parts
+            .extensions
+            .get::<&'static Route>()
+            .is_some_and(|r| streams(r));
     let upstream_req = hyper::Request::from_parts(parts, body);
+    if streams {
+        return match engine.stream(upstream_req).await {
+            Ok(resp) => resp,
+            Err(err) => {
+                warn!("{err}");
+                err.into_response()
+            }
+        };
+    }
 
     let mut resp = match engine.client.request(upstream_req).await {
         Ok(resp) => resp,
@@ -65,6 +81,28 @@ pub async fn forward(State(state): State<AppState>, mut req: Request) -> Respons
         }
     }
     resp.map(Body::new)
+}
+
+/// Routes whose answers stream: logs, events, stats, archives, exports,
+/// saved images, pull, push, load and build progress. They go through
+/// [`crate::engine::Engine::stream`].
+fn streams(route: &Route) -> bool {
+    const STREAMING: [&str; 13] = [
+        "/containers/{name:.*}/logs",
+        "/containers/{name:.*}/stats",
+        "/events",
+        "/containers/{name:.*}/export",
+        "/containers/{name:.*}/archive",
+        "/images/get",
+        "/images/{name:.*}/get",
+        "/images/create",
+        "/images/load",
+        "/images/{name:.*}/push",
+        "/build",
+        "/services/{id}/logs",
+        "/tasks/{id}/logs",
+    ];
+    matches!(route.method, "GET" | "POST") && STREAMING.contains(&route.template)
 }
 
 /// Copies bytes both ways until both sides are done. When one side stops

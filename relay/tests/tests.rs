@@ -16,6 +16,7 @@ mod lifecycle;
 mod list_and_create;
 mod policy;
 mod security;
+mod sharing;
 mod stacks;
 mod streams;
 mod terminal;

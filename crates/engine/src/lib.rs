@@ -14,6 +14,7 @@ pub mod fanin;
 pub mod gojson;
 pub mod guard;
 pub mod jsonlines;
+pub mod logline;
 pub mod mux;
 pub mod policy;
 pub mod relay;

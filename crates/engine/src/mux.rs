@@ -31,6 +31,26 @@ pub enum MuxError {
     Truncated(usize),
 }
 
+impl StreamKind {
+    fn byte(self) -> u8 {
+        match self {
+            StreamKind::Stdin => 0,
+            StreamKind::Stdout => 1,
+            StreamKind::Stderr => 2,
+        }
+    }
+}
+
+/// One frame as the engine writes it (the relay's side, when it hands on
+/// a stream it reframed).
+pub fn encode(stream: StreamKind, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(&[stream.byte(), 0, 0, 0]);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
 /// Feed it bytes as they arrive with [`MuxDecoder::push`], then take whole
 /// frames with [`MuxDecoder::next_frame`] until it returns `None`.
 #[derive(Debug, Default)]
@@ -91,10 +111,8 @@ mod tests {
     use super::*;
 
     fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![stream, 0, 0, 0];
-        out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        out.extend_from_slice(payload);
-        out
+        let kind = [StreamKind::Stdin, StreamKind::Stdout, StreamKind::Stderr][stream as usize];
+        encode(kind, payload)
     }
 
     #[test]
