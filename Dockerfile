@@ -14,10 +14,13 @@ COPY . .
 # commands do, builds the console (release, wasm-opt, gzip) and then the
 # static relay, which carries the console.
 RUN bash -c 'source scripts/lib.sh && build_console && build_static_relay' \
-    && cp target/x86_64-unknown-linux-musl/release/berth /berth
+    && cp target/x86_64-unknown-linux-musl/release/berth /berth \
+    && mkdir /record
 
 FROM scratch
 COPY --from=build /berth /berth
+# The flight recorder's folder, nobody's, so a named volume there is too.
+COPY --from=build --chown=65534:65534 /record/ /var/lib/berth/
 # nobody; compose adds the docker socket's group.
 USER 65534:65534
 ENV BERTH_LISTEN=0.0.0.0:2375

@@ -1,6 +1,9 @@
-//! Direct socket vs the classic socat relay vs berth, in one run:
-//! latency of small calls on keep-alive connections, throughput of a large
-//! log read, and berth's memory with many follow streams open.
+//! The engine's socket directly, the classic socat relay, HAProxy in http
+//! mode (the docker-socket-proxy shape) and berth, side by side in one run:
+//! latency of small calls on keep-alive connections, throughput of a long
+//! log of short lines, how soon a lone followed line gets through, the
+//! engine's streams and CPU as the console's viewers multiply, and berth's
+//! memory with many follow streams open.
 //!
 //! Run by `scripts/bench`, which starts a private engine and sets
 //! `BERTH_BENCH_DOCKER_HOST`. Not a test: it prints figures and ratios.
@@ -30,16 +33,23 @@ const ROUNDS: usize = 10;
 enum Target {
     Direct,
     Socat,
+    Haproxy,
     Berth,
 }
 
 impl Target {
-    const ALL: [Target; 3] = [Target::Direct, Target::Socat, Target::Berth];
+    const ALL: [Target; 4] = [
+        Target::Direct,
+        Target::Socat,
+        Target::Haproxy,
+        Target::Berth,
+    ];
 }
 
 struct Setup {
     socket: PathBuf,
     socat_port: u16,
+    haproxy_port: u16,
     berth_port: u16,
 }
 
@@ -55,11 +65,11 @@ impl Setup {
         }
         match target {
             Target::Direct => handshake(UnixStream::connect(&self.socket).await.unwrap()).await,
-            Target::Socat | Target::Berth => {
-                let port = if target == Target::Socat {
-                    self.socat_port
-                } else {
-                    self.berth_port
+            Target::Socat | Target::Haproxy | Target::Berth => {
+                let port = match target {
+                    Target::Socat => self.socat_port,
+                    Target::Haproxy => self.haproxy_port,
+                    _ => self.berth_port,
                 };
                 let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
                 tcp.set_nodelay(true).unwrap();
@@ -102,7 +112,7 @@ async fn latency(setup: &Setup, path: &str, per_round: usize) -> Vec<(f64, f64)>
         }
         conns.push(c);
     }
-    let mut samples = vec![Vec::new(); 3];
+    let mut samples = vec![Vec::new(); Target::ALL.len()];
     for _ in 0..ROUNDS {
         for (i, c) in conns.iter_mut().enumerate() {
             for _ in 0..per_round {
@@ -205,10 +215,97 @@ fn ratio(a: f64, b: f64) -> String {
     format!("{:.2}x", a / b)
 }
 
+/// HAProxy in http mode in front of the engine's socket, as the
+/// docker-socket-proxy images run it.
+fn haproxy(socket: &std::path::Path, port: u16, dir: &std::path::Path) -> Killed {
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global\n  maxconn 8192\ndefaults\n  mode http\n  timeout connect 5s\n  \
+             timeout client 1h\n  timeout server 1h\nfrontend engine\n  bind 127.0.0.1:{port}\n  \
+             default_backend engine\nbackend engine\n  server engine unix@{}\n",
+            socket.display()
+        ),
+    )
+    .unwrap();
+    Killed(
+        Command::new("haproxy")
+            .arg("-f")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("haproxy (scripts/bench installs Debian's)"),
+    )
+}
+
+/// CPU seconds a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    ticks / 100.0
+}
+
+/// berth's `/_berth/health`, as JSON.
+async fn health(setup: &Setup) -> serde_json::Value {
+    let mut c = setup.connect(Target::Berth).await;
+    c.ready().await.unwrap();
+    let req = hyper::Request::get("/_berth/health")
+        .header("host", "127.0.0.1")
+        .body(Empty::new())
+        .unwrap();
+    let resp = c.send_request(req).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// When each of the next `n` pieces of a stream arrives.
+async fn arrivals(mut body: hyper::body::Incoming, n: usize) -> Vec<Instant> {
+    let mut times = Vec::new();
+    while times.len() < n {
+        match body.frame().await {
+            Some(Ok(f)) if f.is_data() => times.push(Instant::now()),
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    times
+}
+
+/// A streaming GET on a connection of its own: the open body.
+async fn open_stream(setup: &Setup, target: Target, path: &str) -> hyper::body::Incoming {
+    let mut c = setup.connect(target).await;
+    c.ready().await.unwrap();
+    let req = hyper::Request::get(path)
+        .header("host", "127.0.0.1")
+        .body(Empty::new())
+        .unwrap();
+    let resp = c.send_request(req).await.unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    // The connection lives as long as its task; the body keeps it.
+    tokio::spawn(async move {
+        let _keep = c;
+        std::future::pending::<()>().await
+    });
+    resp.into_body()
+}
+
 #[tokio::main]
 async fn main() {
     let host = std::env::var("BERTH_BENCH_DOCKER_HOST")
         .expect("BERTH_BENCH_DOCKER_HOST=unix:///path/docker.sock (scripts/bench sets it)");
+    let engine_pid: Option<u32> = std::env::var("BERTH_BENCH_ENGINE_PID")
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
     let socket = PathBuf::from(host.strip_prefix("unix://").expect("a unix:// engine"));
     let version = docker(
         &host,
@@ -219,6 +316,7 @@ async fn main() {
         ],
     );
     util::ensure_image(&host);
+    let scratch = tempfile::tempdir().unwrap();
 
     // About 100 containers for the list to describe.
     let prefix = format!("berth-bench-{}", std::process::id());
@@ -238,7 +336,7 @@ async fn main() {
     }
 
     let socat_port = free_port();
-    let _socat = Killed(
+    let socat = Killed(
         Command::new("socat")
             .arg(format!(
                 "TCP-LISTEN:{socat_port},fork,reuseaddr,bind=127.0.0.1"
@@ -248,6 +346,8 @@ async fn main() {
             .spawn()
             .expect("socat"),
     );
+    let haproxy_port = free_port();
+    let haproxy = haproxy(&socket, haproxy_port, scratch.path());
     let berth_port = free_port();
     let berth = Killed(
         Command::new(env!("CARGO_BIN_EXE_berth"))
@@ -263,11 +363,13 @@ async fn main() {
             .spawn()
             .unwrap(),
     );
-    wait_listening(socat_port);
-    wait_listening(berth_port);
+    for port in [socat_port, haproxy_port, berth_port] {
+        wait_listening(port);
+    }
     let setup = Setup {
         socket: socket.clone(),
         socat_port,
+        haproxy_port,
         berth_port,
     };
     let idle_rss = rss_kib(berth.0.id());
@@ -280,9 +382,23 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<34} {:>10} {:>10} {:>10} {:>13} {:>12}",
-        "", "direct", "socat", "berth", "berth/direct", "berth/socat"
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9}",
+        "", "direct", "socat", "haproxy", "berth", "/direct", "/socat", "/haproxy"
     );
+    let row = |label: &str, v: [f64; 4], digits: usize| {
+        println!(
+            "{:<34} {:>9.d$} {:>9.d$} {:>9.d$} {:>9.d$} {:>8} {:>8} {:>9}",
+            label,
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            ratio(v[3], v[0]),
+            ratio(v[3], v[1]),
+            ratio(v[3], v[2]),
+            d = digits
+        );
+    };
     let mut verdicts = Vec::new();
     for (label, path, per_round) in [
         ("GET /_ping", "/_ping", 200),
@@ -293,26 +409,24 @@ async fn main() {
         ),
     ] {
         let l = latency(&setup, path, per_round).await;
-        for (which, pick) in [("p50", 0), ("p99", 1)] {
-            let v = |i: usize| if pick == 0 { l[i].0 } else { l[i].1 };
-            println!(
-                "{:<34} {:>10.0} {:>10.0} {:>10.0} {:>13} {:>12}",
-                format!("{label} {which} (µs)"),
-                v(0),
-                v(1),
-                v(2),
-                ratio(v(2), v(0)),
-                ratio(v(2), v(1))
-            );
-        }
+        row(
+            &format!("{label} p50 (µs)"),
+            [l[0].0, l[1].0, l[2].0, l[3].0],
+            0,
+        );
+        row(
+            &format!("{label} p99 (µs)"),
+            [l[0].1, l[1].1, l[2].1, l[3].1],
+            0,
+        );
         verdicts.push((
-            format!("{label}: berth p50 within 1.15x of direct"),
-            l[2].0 <= 1.15 * l[0].0,
+            format!("{label}: berth p50 no slower than HAProxy's"),
+            l[3].0 <= l[2].0,
         ));
-        verdicts.push((format!("{label}: berth p50 below socat"), l[2].0 < l[1].0));
     }
 
-    // A large multiplexed log: ~10 MB in 500,000 frames.
+    // A long log of short lines: 545,000 lines of 77 bytes (42 MB), as one
+    // multiplexed frame per line.
     let log = format!("{prefix}-log");
     docker(
         &host,
@@ -323,35 +437,37 @@ async fn main() {
             IMAGE,
             "sh",
             "-c",
-            "yes 0123456789abcdef | head -n 400000; yes err | head -n 100000 >&2",
+            "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456 | head -n 545000",
         ],
     );
     let path = format!("/v1.41/containers/{log}/logs?stdout=1&stderr=1");
-    let mut rates = [0.0f64; 3];
-    for _ in 0..2 {
+    let mut rates = [0.0f64; 4];
+    let mut size = 0;
+    for _ in 0..3 {
         for (i, t) in Target::ALL.into_iter().enumerate() {
             let mut c = setup.connect(t).await;
             let start = Instant::now();
-            let n = get(&mut c, &path).await;
-            let rate = n as f64 / start.elapsed().as_secs_f64() / 1e6;
+            size = get(&mut c, &path).await;
+            let rate = size as f64 / start.elapsed().as_secs_f64() / 1e6;
             rates[i] = rates[i].max(rate);
         }
     }
-    println!(
-        "{:<34} {:>10.1} {:>10.1} {:>10.1} {:>13} {:>12}",
-        "log read, best of 2 (MB/s)",
-        rates[0],
-        rates[1],
-        rates[2],
-        ratio(rates[2], rates[0]),
-        ratio(rates[2], rates[1])
+    row(
+        &format!("log read, {:.0} MB, best of 3 (MB/s)", size as f64 / 1e6),
+        rates,
+        1,
     );
     verdicts.push((
-        "log read: berth at least 0.9x direct".into(),
-        rates[2] >= 0.9 * rates[0],
+        "log read: berth at least 1.0x direct".into(),
+        rates[3] >= rates[0],
+    ));
+    verdicts.push((
+        "log read: berth above socat and HAProxy".into(),
+        rates[3] > rates[1] && rates[3] > rates[2],
     ));
 
-    // Memory with many follow streams open at once.
+    // A lone line of a followed log: how much later it reaches a client
+    // through berth than one reading the engine directly.
     let ticker = format!("{prefix}-ticker");
     docker(
         &host,
@@ -363,42 +479,117 @@ async fn main() {
             IMAGE,
             "sh",
             "-c",
-            "while true; do echo tick; sleep 1; done",
+            "while true; do echo tick; sleep 0.1; done",
         ],
     );
-    let follow = format!("/v1.41/containers/{ticker}/logs?follow=1&stdout=1&tail=1");
+    let follow = format!("/v1.41/containers/{ticker}/logs?follow=1&stdout=1&tail=0");
+    let direct = open_stream(&setup, Target::Direct, &follow).await;
+    let through = open_stream(&setup, Target::Berth, &follow).await;
+    let (a, b) = tokio::join!(arrivals(direct, 40), arrivals(through, 40));
+    let mut delays: Vec<f64> = a
+        .iter()
+        .zip(&b)
+        .map(|(d, t)| t.saturating_duration_since(*d).as_secs_f64() * 1e3)
+        .collect();
+    delays.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    let (p50, worst) = (delays[delays.len() / 2], delays[delays.len() - 1]);
+    println!(
+        "\nA lone followed line (40 lines, 100 ms apart): through berth {p50:.2} ms after the direct reader (p50), {worst:.2} ms at worst"
+    );
+    verdicts.push(("a lone line through berth within 5 ms".into(), worst <= 5.0));
+
+    // The console's viewers: each a containers list with live stats for 20
+    // running containers and the events stream, through the fan-in.
+    let running: Vec<String> = (0..20).map(|i| format!("{prefix}-run-{i}")).collect();
+    for name in &running {
+        docker(
+            &host,
+            &[
+                "run", "-d", "--name", name, "-l", "bench=1", IMAGE, "sleep", "3600",
+            ],
+        );
+    }
+    let mut fanin = String::from("/_berth/fanin?");
+    fanin.push_str(
+        &running
+            .iter()
+            .map(|n| format!("s=%2Fv1.41%2Fcontainers%2F{n}%2Fstats%3Fstream%3D1&"))
+            .collect::<String>(),
+    );
+    fanin.push_str("s=%2Fv1.41%2Fevents%3Ffilters%3D%257B%2522type%2522%253A%255B%2522container%2522%255D%257D");
+    println!("\nThe console's containers list, N viewers at once (20 running containers: 20 stats streams and the events stream each):");
+    println!(
+        "{:>8} {:>20} {:>16} {:>22}",
+        "viewers", "engine connections", "engine streams", "engine CPU (% of one)"
+    );
+    let mut per_viewers = Vec::new();
+    for n in [1usize, 10, 50] {
+        let mut bodies = Vec::new();
+        for _ in 0..n {
+            bodies.push(open_stream(&setup, Target::Berth, &fanin).await);
+        }
+        // Every viewer reads its fan-in, as a page would.
+        let readers: Vec<_> = bodies
+            .into_iter()
+            .map(|mut b| tokio::spawn(async move { while let Some(Ok(_)) = b.frame().await {} }))
+            .collect();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let h = health(&setup).await;
+        let cpu_before = engine_pid.map(cpu_seconds);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let cpu = engine_pid
+            .zip(cpu_before)
+            .map(|(pid, before)| (cpu_seconds(pid) - before) * 10.0);
+        println!(
+            "{:>8} {:>20} {:>16} {:>22}",
+            n,
+            h["engineConnections"].as_u64().unwrap_or(0),
+            h["engineStreams"].as_u64().unwrap_or(0),
+            cpu.map_or("-".into(), |c| format!("{c:.1}"))
+        );
+        per_viewers.push((h["engineStreams"].as_u64().unwrap_or(0), cpu));
+        for r in readers {
+            r.abort();
+        }
+        tokio::time::sleep(Duration::from_secs(7)).await;
+    }
+    verdicts.push((
+        "engine streams flat from 1 to 50 viewers".into(),
+        per_viewers.iter().all(|(s, _)| *s == per_viewers[0].0),
+    ));
+    if let (Some(first), Some(last)) = (per_viewers[0].1, per_viewers[2].1) {
+        verdicts.push((
+            "engine CPU flat from 1 to 50 viewers (within 1.5x)".into(),
+            last <= first.max(1.0) * 1.5,
+        ));
+    }
+
+    // Memory with many follow streams open at once.
     let mut rss = Vec::new();
-    for t in [Target::Socat, Target::Berth] {
+    for t in [Target::Socat, Target::Haproxy, Target::Berth] {
         let mut streams = Vec::new();
         for _ in 0..FOLLOWERS {
-            let mut c = setup.connect(t).await;
-            c.ready().await.unwrap();
-            let req = hyper::Request::get(&follow)
-                .header("host", "127.0.0.1")
-                .body(Empty::new())
-                .unwrap();
-            let resp = c.send_request(req).await.unwrap();
-            let mut body = resp.into_body();
+            let mut body = open_stream(&setup, t, &follow).await;
             body.frame().await.expect("a first frame").unwrap();
-            streams.push((c, body));
+            streams.push(body);
         }
-        let pid = if t == Target::Berth {
-            berth.0.id()
-        } else {
-            _socat.0.id()
+        let pid = match t {
+            Target::Berth => berth.0.id(),
+            Target::Haproxy => haproxy.0.id(),
+            _ => socat.0.id(),
         };
         rss.push(tree_rss_kib(pid));
         drop(streams);
     }
     println!(
         "\nRSS with {FOLLOWERS} open logs?follow=1 streams: berth {:.1} MiB (idle {:.1} MiB, one process); \
-         socat {:.1} MiB in {} processes",
-        rss[1].0 as f64 / 1024.0,
+         HAProxy {:.1} MiB; socat {:.1} MiB in {} processes",
+        rss[2].0 as f64 / 1024.0,
         idle_rss as f64 / 1024.0,
+        rss[1].0 as f64 / 1024.0,
         rss[0].0 as f64 / 1024.0,
         rss[0].1
     );
-
     // Load: many clients at once, then many follow streams, through berth.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));

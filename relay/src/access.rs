@@ -189,74 +189,99 @@ fn host_name(host: &str) -> &str {
     }
 }
 
+impl Access {
+    /// Whether the request names this relay in its Host and, if it comes
+    /// from a page, the page's origin may call it; the refusal if not.
+    #[allow(clippy::result_large_err)] // a refusal is the answer itself
+    pub fn check_host_and_origin(&self, req: &Request) -> Result<(), Response> {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let Some(host) = host.filter(|h| self.host_allowed(h)) else {
+            warn!(host = ?req.headers().get(header::HOST), path = %req.uri().path(), "refused: Host not allowed");
+            return Err(refuse(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this relay does not answer to that Host name (start it with --allow-host NAME to add one)",
+            ));
+        };
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let allowed = origin
+                .to_str()
+                .is_ok_and(|o| self.origin_allowed(o, Some(host)));
+            if !allowed {
+                warn!(origin = ?origin, path = %req.uri().path(), "refused: Origin not allowed");
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "pages from {} may not use this relay (start it with --allow-origin to allow one)",
+                        origin.to_str().unwrap_or("that origin")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token, for everything but the console's files and the relay's
+    /// public endpoints (the console must load to ask for the token): `None`
+    /// when the request may pass, else who sent it without the right one
+    /// (for [`Access::refuse_token`]).
+    pub fn check_token(&self, req: &Request) -> Option<(IpAddr, String)> {
+        // The right token always passes: behind a proxy every client
+        // shares one address, and one client's wrong guesses must not lock
+        // the others out.
+        if !self.requires_token() || is_public(req.uri().path()) || self.token_ok(req.headers()) {
+            return None;
+        }
+        let ip = client_ip(req).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        Some((ip, req.uri().path().to_owned()))
+    }
+
+    /// A missing or wrong token from `ip`: slowed past the limit, refused.
+    pub async fn refuse_token(&self, (ip, path): (IpAddr, String)) -> Response {
+        if self.locked_out(ip) {
+            self.slow_down(ip).await;
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many wrong tokens from {ip}; each wrong one now waits its turn"),
+            );
+        }
+        self.record_failure(ip);
+        warn!(client = %ip, %path, "refused: missing or wrong token");
+        let mut resp = RelayError::Unauthorized.into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"berth\""),
+        );
+        resp
+    }
+}
+
 /// Host and Origin, for every request (upgrades and the console included).
 pub async fn check_host_and_origin(
     State(access): State<Arc<Access>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let Some(host) = host.filter(|h| access.host_allowed(h)) else {
-        warn!(host = ?req.headers().get(header::HOST), path = %req.uri().path(), "refused: Host not allowed");
-        return refuse(
-            StatusCode::MISDIRECTED_REQUEST,
-            "this relay does not answer to that Host name (start it with --allow-host NAME to add one)",
-        );
-    };
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|o| access.origin_allowed(o, Some(host)));
-        if !allowed {
-            warn!(origin = ?origin, path = %req.uri().path(), "refused: Origin not allowed");
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "pages from {} may not use this relay (start it with --allow-origin to allow one)",
-                    origin.to_str().unwrap_or("that origin")
-                ),
-            );
-        }
+    match access.check_host_and_origin(&req) {
+        Ok(()) => next.run(req).await,
+        Err(refused) => refused,
     }
-    next.run(req).await
 }
 
-/// The token, for everything but the console's files and the relay's public
-/// endpoints (the console must load to ask for the token).
+/// The token, for everything that needs it.
 pub async fn check_token(State(access): State<Arc<Access>>, req: Request, next: Next) -> Response {
-    if !access.requires_token() || is_public(req.uri().path()) {
-        return next.run(req).await;
+    match access.check_token(&req) {
+        None => next.run(req).await,
+        Some(miss) => access.refuse_token(miss).await,
     }
-    // The right token always passes: behind a proxy every client shares one
-    // address, and one client's wrong guesses must not lock the others out.
-    if access.token_ok(req.headers()) {
-        return next.run(req).await;
-    }
-    let ip = client_ip(&req).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    if access.locked_out(ip) {
-        access.slow_down(ip).await;
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many wrong tokens from {ip}; each wrong one now waits its turn"),
-        );
-    }
-    access.record_failure(ip);
-    warn!(client = %ip, path = %req.uri().path(), "refused: missing or wrong token");
-    let mut resp = RelayError::Unauthorized.into_response();
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"berth\""),
-    );
-    resp
 }
 
 /// Paths that need no token: the console must load to ask for one, and
 /// WebSockets authenticate with a ticket instead (checked where they open).
 fn is_public(path: &str) -> bool {
-    relay::ws::PREFIXES.iter().any(|p| path.starts_with(p))
+    relay::ws::is_session(path)
         || path == relay::DOWNLOAD
         || path == "/"
         || path == crate::console::PREFIX

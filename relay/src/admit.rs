@@ -8,8 +8,7 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::uri::PathAndQuery;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
-use axum::middleware::Next;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_engine::gojson;
 use berth_engine::guard::{self, Guard, Lookup};
@@ -100,6 +99,20 @@ impl Gate {
             query: query.map(str::to_owned),
             body,
         })
+    }
+
+    /// Whether a call to one of the relay's own routes that rules speak of
+    /// ([`route::RELAY_ROUTES`]: the recorder's) may pass.
+    pub fn admit_relay(&self, method: &str, path: &str) -> Result<(), Refused> {
+        let routed = route::relay_route(method, path).map_err(|e| {
+            Refused::new(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                format!("refusing {method} {path:?}: {e}"),
+            )
+        })?;
+        self.policy
+            .check(&routed)
+            .map_err(|why| Refused::new(StatusCode::FORBIDDEN, why))
     }
 
     /// As [`Gate::admit`] for a GET the relay makes on a client's behalf
@@ -221,12 +234,10 @@ pub fn audit(client: &str, routed: &Routed, status: StatusCode) {
     }
 }
 
-/// The proxy's gate: every request that is not the relay's own.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Every request that is not the relay's own: through the gate, then to
+/// the engine.
+pub async fn pass(State(state): State<AppState>, req: Request) -> Response {
     let gate = &state.gate;
-    if crate::is_relay_path(req.uri().path()) {
-        return next.run(req).await;
-    }
     let client = crate::access::client_ip(&req).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
     let content_types: Vec<&[u8]> = req
         .headers()
@@ -248,12 +259,10 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         }
     };
     let (mut parts, body) = req.into_parts();
-    match admitted.uri.parse::<Uri>() {
+    match state.engine.uri(&admitted.uri) {
         Ok(uri) => parts.uri = uri,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("refusing the path: {e}")),
     }
-    // The proxy reads how to forward it from its route.
-    parts.extensions.insert(admitted.routed.route);
     let body = match admitted.body {
         Some(kind) => match gate.check_body(&state.engine, kind, body).await {
             Ok(b) => b,
@@ -265,7 +274,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         },
         None => body,
     };
-    let resp = next.run(Request::from_parts(parts, body)).await;
+    let resp = crate::proxy::forward(&state, Request::from_parts(parts, body)).await;
     audit(&client, &admitted.routed, resp.status());
     if gate.guard.is_some() && admitted.routed.route.template == "/swarm" {
         return redact_swarm(resp).await;

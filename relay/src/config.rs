@@ -115,6 +115,22 @@ pub struct Config {
     #[arg(long, env = "BERTH_CONSOLE_DIR")]
     pub console_dir: Option<PathBuf>,
 
+    /// End a terminal session after this long without input or output, e.g.
+    /// 30m, 2h, 90s (sessions outlive the pages that show them).
+    #[arg(long, env = "BERTH_TERMINAL_IDLE", default_value = "30m", value_parser = duration)]
+    pub terminal_idle: Duration,
+
+    /// Record every container's log in this folder, kept after the container
+    /// is gone, with its exit, final inspect and stats (the flight recorder;
+    /// off unless given).
+    #[arg(long, env = "BERTH_RECORD")]
+    pub record: Option<PathBuf>,
+
+    /// The most the recorder keeps on disk, e.g. 1G, 500M; the oldest
+    /// goes first.
+    #[arg(long, env = "BERTH_RECORD_MAX", default_value = "1G", value_parser = crate::recorder::size)]
+    pub record_max: u64,
+
     /// Seconds to wait for open streams on SIGINT/SIGTERM before closing them.
     #[arg(long, env = "BERTH_SHUTDOWN_GRACE", default_value_t = 5)]
     pub shutdown_grace: u64,
@@ -188,6 +204,10 @@ impl Config {
             (None, Ok(token)) if !token.trim().is_empty() => Some(token.trim().to_owned()),
             _ => None,
         };
+        if let Some(dir) = &config.record {
+            crate::recorder::store::writable(dir)
+                .map_err(|e| anyhow::anyhow!("--record {}: {e}", dir.display()))?;
+        }
         if config.token.as_ref().is_some_and(|t| t.len() < 16) {
             anyhow::bail!(
                 "the token is too short: use at least 16 characters (e.g. `openssl rand -hex 32`)"
@@ -233,6 +253,10 @@ impl Config {
         self.rules
             .clone()
             .unwrap_or_else(berth_engine::Policy::full)
+    }
+
+    pub fn terminal_idle(&self) -> Duration {
+        self.terminal_idle
     }
 
     pub fn grace(&self) -> Duration {
@@ -292,6 +316,28 @@ impl fmt::Display for EngineAddr {
             EngineAddr::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
         }
     }
+}
+
+/// `90s`, `30m`, `2h`, or plain seconds.
+fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (n, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?}: a duration is like 90s, 30m or 2h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{text:?}: a duration is like 90s, 30m or 2h")),
+    };
+    if secs == 0 {
+        return Err("a duration must be more than nothing".into());
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 /// `/berth`, `/a/b`: a leading slash, no trailing one, plain segments.

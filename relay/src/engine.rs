@@ -5,12 +5,13 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
@@ -32,8 +33,9 @@ pub struct Engine {
     pub addr: EngineAddr,
     pub client: Client<Connector, Body>,
     connector: Connector,
-    /// Streamed answers being read now.
-    streaming: Arc<AtomicUsize>,
+    /// Answers being read now.
+    reading: Arc<AtomicUsize>,
+    idle: Pool,
 }
 
 impl Engine {
@@ -55,7 +57,8 @@ impl Engine {
             addr,
             client,
             connector,
-            streaming: Arc::new(AtomicUsize::new(0)),
+            reading: Arc::new(AtomicUsize::new(0)),
+            idle: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -64,32 +67,107 @@ impl Engine {
         self.connector.open.load(Ordering::Relaxed)
     }
 
-    /// The streamed answers being read now, each on its own connection.
+    /// The answers being read now, each on its connection.
     pub fn open_streams(&self) -> usize {
-        self.streaming.load(Ordering::Relaxed)
+        self.reading.load(Ordering::Relaxed)
     }
 
-    /// A call whose answer streams (logs, events, stats, archives, pull
-    /// and build progress), on a connection of its own that whoever reads
-    /// the answer drives. The engine sends such answers as one small chunk
-    /// per line; through the pooled client each chunk is handed from the
-    /// connection's task to the reader's, a wake-up each, which halved a
-    /// log read. Driven in the reader's task, chunks cost no hand-off, and
+    /// A call to the engine (all but upgrades), on a connection that
+    /// whoever reads the answer drives, taken from (and given back to) a
+    /// pool of idle ones. Through a client whose connections run as tasks
+    /// of their own, every chunk of an answer is handed from the
+    /// connection's task to the reader's, a wake-up each: that halved a log
+    /// read (the engine sends one chunk per line), and every call paid the
+    /// hops. Driven in the reader's task, neither costs a hand-off, and
     /// what has arrived goes on joined ([`Coalesce`]).
-    pub async fn stream(
+    pub async fn send(
         &self,
         mut req: hyper::Request<Body>,
     ) -> Result<hyper::Response<Body>, RelayError> {
-        // The pooled client adds a Host when the request has none; the
-        // engine refuses HTTP/1.1 without one.
+        // The engine refuses HTTP/1.1 without a Host.
         req.headers_mut()
             .entry(hyper::header::HOST)
             .or_insert(hyper::header::HeaderValue::from_static("engine"));
-        let unreachable = |e: &dyn std::fmt::Display| RelayError::Unreachable {
+        let failed = |e: hyper::Error| RelayError::Upstream {
             engine: self.addr.to_string(),
             reason: e.to_string(),
         };
-        let failed = |e: hyper::Error| RelayError::Upstream {
+        let (mut sender, mut conn, mut reused) = self.checkout().await?;
+        let resp = loop {
+            let answer = sender.try_send_request(req);
+            tokio::pin!(answer);
+            let sent = tokio::select! {
+                biased;
+                sent = &mut answer => sent,
+                ended = &mut conn => {
+                    return Err(match ended {
+                        Err(e) => failed(e),
+                        Ok(()) => RelayError::Upstream {
+                            engine: self.addr.to_string(),
+                            reason: "it closed the connection without answering".into(),
+                        },
+                    })
+                }
+            };
+            match sent {
+                Ok(resp) => break resp,
+                // A pooled connection the engine closed meanwhile: the
+                // request never left; again on a new one.
+                Err(mut e) if reused && e.message().is_some() => {
+                    req = e.take_message().expect("the unsent request");
+                    (sender, conn) = self.connect().await?;
+                    reused = false;
+                }
+                Err(e) => return Err(failed(e.into_error())),
+            }
+        };
+        self.reading.fetch_add(1, Ordering::Relaxed);
+        let (reading, idle) = (self.reading.clone(), self.idle.clone());
+        Ok(resp.map(|body| {
+            Body::new(Coalesce::new(Driven {
+                conn: Some(conn),
+                sender: Some(sender),
+                body,
+                reading,
+                idle,
+            }))
+        }))
+    }
+
+    /// An idle connection from the pool, or a new one; whether it was
+    /// pooled.
+    async fn checkout(
+        &self,
+    ) -> Result<(SendRequest<Body>, Pin<Box<EngineConn>>, bool), RelayError> {
+        loop {
+            let Some(mut idle) = self.idle.lock().expect("pool lock").pop() else {
+                let (sender, conn) = self.connect().await?;
+                return Ok((sender, conn, false));
+            };
+            // Nobody polled it while it idled: now, to see whether the
+            // engine closed it, and to let it finish the last answer and
+            // ask for the next call.
+            let ready = std::future::poll_fn(|cx| {
+                for _ in 0..2 {
+                    if idle.conn.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(false);
+                    }
+                    match idle.sender.poll_ready(cx) {
+                        Poll::Ready(r) => return Poll::Ready(r.is_ok()),
+                        Poll::Pending => {}
+                    }
+                }
+                Poll::Ready(false)
+            })
+            .await;
+            if ready {
+                return Ok((idle.sender, idle.conn, true));
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<(SendRequest<Body>, Pin<Box<EngineConn>>), RelayError> {
+        let unreachable = |e: &dyn std::fmt::Display| RelayError::Unreachable {
             engine: self.addr.to_string(),
             reason: e.to_string(),
         };
@@ -98,34 +176,10 @@ impl Engine {
             .connect()
             .await
             .map_err(|e| unreachable(&e))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(|e| unreachable(&e))?;
-        let mut conn = Box::pin(conn);
-        let answer = sender.send_request(req);
-        tokio::pin!(answer);
-        let resp = tokio::select! {
-            biased;
-            resp = &mut answer => resp.map_err(failed)?,
-            ended = &mut conn => {
-                return Err(match ended {
-                    Err(e) => failed(e),
-                    Ok(()) => RelayError::Upstream {
-                        engine: self.addr.to_string(),
-                        reason: "it closed the connection without answering".into(),
-                    },
-                })
-            }
-        };
-        self.streaming.fetch_add(1, Ordering::Relaxed);
-        let streaming = self.streaming.clone();
-        Ok(resp.map(|body| {
-            Body::new(Coalesce::new(Driven {
-                conn: Some(conn),
-                body,
-                streaming,
-            }))
-        }))
+        Ok((sender, Box::pin(conn)))
     }
 
     /// The URI the client needs: only the path and query reach the engine;
@@ -184,17 +238,52 @@ impl Connector {
 
 type EngineConn = hyper::client::conn::http1::Connection<TokioIo<EngineStream>, Body>;
 
-/// A streamed answer and the connection it arrives on, polled together;
-/// counted while it lasts.
+/// Idle connections kept for the next calls, at most [`MAX_IDLE`].
+type Pool = Arc<Mutex<Vec<Idle>>>;
+
+/// Enough for a busy console and CLI; a burst of clients must not leave the
+/// engine holding hundreds of idle connections.
+const MAX_IDLE: usize = 32;
+
+struct Idle {
+    sender: SendRequest<Body>,
+    conn: Pin<Box<EngineConn>>,
+}
+
+/// An answer and the connection it arrives on, polled together; counted
+/// while it is read, and the connection pooled again once it is.
 struct Driven {
     conn: Option<Pin<Box<EngineConn>>>,
+    sender: Option<SendRequest<Body>>,
     body: Incoming,
-    streaming: Arc<AtomicUsize>,
+    reading: Arc<AtomicUsize>,
+    idle: Pool,
+}
+
+impl Driven {
+    /// The answer is read: its connection goes back to the pool if it can
+    /// take another call.
+    fn release(&mut self, cx: &mut Context<'_>) {
+        let (Some(mut conn), Some(sender)) = (self.conn.take(), self.sender.take()) else {
+            return;
+        };
+        // Once more, so it finishes the message; closed, it is not kept.
+        if conn.as_mut().poll(cx).is_ready() || sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().expect("pool lock");
+        if idle.len() < MAX_IDLE {
+            idle.push(Idle { sender, conn });
+        }
+    }
 }
 
 impl Drop for Driven {
     fn drop(&mut self) {
-        self.streaming.fetch_sub(1, Ordering::Relaxed);
+        self.reading.fetch_sub(1, Ordering::Relaxed);
+        if hyper::body::Body::is_end_stream(&self.body) {
+            self.release(&mut Context::from_waker(std::task::Waker::noop()));
+        }
     }
 }
 
@@ -213,7 +302,11 @@ impl hyper::body::Body for Driven {
                 self.conn = None;
             }
         }
-        Pin::new(&mut self.body).poll_frame(cx)
+        let next = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(None) = next {
+            self.release(cx);
+        }
+        next
     }
 
     fn is_end_stream(&self) -> bool {
@@ -321,18 +414,58 @@ impl AsyncWrite for EngineStream {
 }
 
 impl Engine {
+    /// A small call the relay makes itself, with a JSON answer (`Null` when
+    /// it has none); the engine's refusal in its own words.
+    pub async fn json(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, crate::error::Refused> {
+        use crate::error::Refused;
+        let uri = self
+            .uri(path)
+            .map_err(|e| Refused::new(hyper::StatusCode::BAD_REQUEST, e))?;
+        let mut req = hyper::Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .expect("a valid request");
+        let resp = self
+            .send(req)
+            .await
+            .map_err(|e| Refused::new(hyper::StatusCode::BAD_GATEWAY, e))?;
+        let status = resp.status();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        if !status.is_success() {
+            return Err(Refused::new(
+                status,
+                berth_engine::error_message(status.as_u16(), &bytes),
+            ));
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
     /// `GET /_ping` without the caller's request: for the relay's health.
     pub async fn ping(&self) -> Result<(), crate::error::RelayError> {
         let req = hyper::Request::get(self.uri("/_ping").expect("static uri"))
             .body(Body::empty())
             .expect("static request");
-        let resp = self.client.request(req).await.map_err(|e| self.error(&e))?;
-        if resp.status().is_success() {
+        let resp = self.send(req).await?;
+        let status = resp.status();
+        // Read to the end, so the connection goes back to the pool.
+        let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+        if status.is_success() {
             Ok(())
         } else {
             Err(crate::error::RelayError::Upstream {
                 engine: self.addr.to_string(),
-                reason: format!("/_ping answered {}", resp.status()),
+                reason: format!("/_ping answered {status}"),
             })
         }
     }

@@ -101,6 +101,7 @@ async fn source(state: AppState, i: u8, admitted: Admitted, tx: mpsc::Sender<Byt
         let forward = async {
             while let Some(item) = from_hub.recv().await {
                 let sent = match item {
+                    Ok(bytes) if bytes.is_empty() => continue,
                     Ok(bytes) => tx.send(frame(DATA, i, &bytes).into()).await,
                     Err(why) => {
                         let _ = tx.send(frame(ERROR, i, why.as_bytes()).into()).await;
@@ -126,7 +127,7 @@ async fn own(engine: &Engine, i: u8, path: &str, tx: &mpsc::Sender<Bytes>) {
     let req = hyper::Request::get(engine.uri(path).expect("an admitted path"))
         .body(Body::empty())
         .expect("a valid request");
-    let resp = match engine.stream(req).await {
+    let resp = match engine.send(req).await {
         Ok(r) => r,
         Err(e) => {
             let _ = tx
@@ -197,7 +198,7 @@ pub async fn download(
     let req = hyper::Request::get(engine.uri(&path).expect("a checked path"))
         .body(Body::empty())
         .expect("a valid request");
-    let resp = match engine.stream(req).await {
+    let resp = match engine.send(req).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };

@@ -19,20 +19,24 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use berth_engine::logline::split_time;
+use berth_engine::logline::{nanos, split_time};
 use berth_engine::mux::{encode, MuxDecoder, StreamKind};
 use berth_engine::Routed;
 use http_body_util::BodyExt;
 use tokio::sync::{broadcast, watch};
 
 use crate::engine::Engine;
+use crate::overlap::Overlap;
 
 /// How long a stream outlives its last viewer (a page reloaded comes back
 /// to it).
 pub const LINGER: Duration = Duration::from_secs(5);
 
-/// How many units a viewer may fall behind before it is told so.
-const BACKLOG: usize = 1024;
+/// How many of the engine's chunks a viewer may fall behind before it is
+/// told so. A chunk holds what arrived together, so the further a reader
+/// falls behind, the more each holds; a slot costs a few words however
+/// long the stream runs.
+const BACKLOG: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -44,13 +48,15 @@ enum Key {
     Logs(String),
 }
 
-/// What a shared stream carries: whole units, so a viewer joins between
-/// two.
+/// A JSON line (events, stats) or a log message (with its stream when the
+/// container has no TTY).
+type Unit = (Option<StreamKind>, Bytes);
+
+/// What a shared stream carries: whole units, as many as arrived
+/// together, so a viewer joins between two.
 #[derive(Debug, Clone)]
 enum Item {
-    /// A JSON line (events, stats) or a log message (with its stream when
-    /// the container has no TTY).
-    Unit(Option<StreamKind>, Bytes),
+    Units(Arc<[Unit]>),
     End,
     Failed(Arc<str>),
 }
@@ -107,6 +113,42 @@ impl Drop for Seat {
 pub struct Plan {
     key: Key,
     logs: Option<(LogView, bool)>,
+}
+
+impl Plan {
+    /// The engine's events with these filters (a query such as
+    /// `filters=…`).
+    pub fn events(query: &str) -> Plan {
+        Plan {
+            key: Key::Events(query.to_owned()),
+            logs: None,
+        }
+    }
+
+    /// A container's stats stream (by full id).
+    pub fn stats(id: &str) -> Plan {
+        Plan {
+            key: Key::Stats(id.to_owned()),
+            logs: None,
+        }
+    }
+
+    /// A container's followed stdout and stderr with timestamps (by full
+    /// id), from `since` (the engine's form) on.
+    pub fn logs(id: &str, tty: bool, since: &str) -> Plan {
+        Plan {
+            key: Key::Logs(id.to_owned()),
+            logs: Some((
+                LogView {
+                    stdout: true,
+                    stderr: true,
+                    timestamps: true,
+                    past: format!("since={since}"),
+                },
+                tty,
+            )),
+        }
+    }
 }
 
 /// What a viewer asked of a followed log.
@@ -194,7 +236,9 @@ impl Hub {
             "/containers/{}/json",
             berth_engine::route::encode_segment(name)
         );
-        let v = crate::bridge::call(&self.engine, axum::http::Method::GET, &path, None)
+        let v = self
+            .engine
+            .json(axum::http::Method::GET, &path, None)
             .await
             .ok()?;
         let id = v["Id"].as_str()?.to_owned();
@@ -259,7 +303,8 @@ impl Hub {
 
     /// One viewer: joins, catches up on the past (logs), then sends what
     /// the stream carries on `out` until it ends or `out` closes. Its bytes
-    /// are what the engine would have sent for the viewer's own request.
+    /// are what the engine would have sent for the viewer's own request;
+    /// an empty piece marks where the past ends and the live stream starts.
     pub async fn relay(
         self: &Arc<Hub>,
         plan: Plan,
@@ -284,8 +329,10 @@ impl Hub {
             Opened::Ended => return,
             _ => {}
         }
-        // Log messages the past held, at its last time: not sent again.
-        let mut seen: Option<(String, Vec<Bytes>)> = None;
+        // What the live stream repeats of the past: not sent again. After
+        // a tail, nothing older than its newest message is new either.
+        let mut overlap = Overlap::default();
+        let mut tail_newest: Option<i64> = None;
         if let (Key::Logs(id), Some((view, _))) = (&key, &logs) {
             let path = format!(
                 "/containers/{id}/logs?stdout=1&stderr=1&timestamps=1{}{}",
@@ -294,18 +341,20 @@ impl Hub {
             );
             match self.read_past(&path, tty).await {
                 Ok(units) => {
+                    let mut had = Vec::new();
                     for (stream, bytes) in units {
-                        if let Some((time, _)) = split_time(&bytes) {
-                            match &mut seen {
-                                Some((t, same)) if *t == time => same.push(bytes.clone()),
-                                _ => seen = Some((time, vec![bytes.clone()])),
-                            }
+                        if let Some(t) = unit_time(&bytes) {
+                            had.push((t, stream_byte(stream), bytes.clone()));
                         }
                         if let Some(b) = for_viewer(view, tty, stream, &bytes) {
                             if out.send(Ok(b)).await.is_err() {
                                 return;
                             }
                         }
+                    }
+                    overlap = Overlap::new(had.iter().map(|(t, s, b)| (*t, *s, &b[..])));
+                    if view.past.contains("tail=") {
+                        tail_newest = had.iter().map(|(t, ..)| *t).max();
                     }
                 }
                 Err(why) => {
@@ -314,13 +363,17 @@ impl Hub {
                 }
             }
         }
+        // Joined: an empty piece says so (what follows is live).
+        if out.send(Ok(Bytes::new())).await.is_err() {
+            return;
+        }
         loop {
             let item = tokio::select! {
                 item = rx.recv() => item,
                 () = out.closed() => return,
             };
-            let (stream, bytes) = match item {
-                Ok(Item::Unit(stream, bytes)) => (stream, bytes),
+            let units = match item {
+                Ok(Item::Units(units)) => units,
                 Ok(Item::End) => return,
                 Ok(Item::Failed(why)) => {
                     let _ = out.send(Err(why.to_string())).await;
@@ -329,35 +382,34 @@ impl Hub {
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     let _ = out
                         .send(Err(format!(
-                            "this viewer fell {n} messages behind the stream; open it again"
+                            "this viewer fell {n} reads behind the stream; open it again"
                         )))
                         .await;
                     return;
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             };
-            let bytes = match &logs {
-                None => Some(bytes),
-                Some((view, _)) => {
-                    if let Some((last, same)) = &mut seen {
-                        match split_time(&bytes) {
-                            Some((t, _)) if t < *last => continue,
-                            Some((t, _)) if t == *last => {
-                                if let Some(i) = same.iter().position(|b| *b == bytes) {
-                                    same.remove(i);
-                                    continue;
-                                }
+            let mut joined = Vec::new();
+            for (stream, bytes) in units.iter() {
+                let bytes = match &logs {
+                    None => Some(bytes.clone()),
+                    Some((view, _)) => {
+                        if let Some(t) = unit_time(bytes) {
+                            if overlap.repeat(t, stream_byte(*stream), bytes)
+                                || tail_newest.is_some_and(|newest| t < newest)
+                            {
+                                continue;
                             }
-                            _ => seen = None,
                         }
+                        for_viewer(view, tty, *stream, bytes)
                     }
-                    for_viewer(view, tty, stream, &bytes)
+                };
+                if let Some(b) = bytes {
+                    joined.extend_from_slice(&b);
                 }
-            };
-            if let Some(b) = bytes {
-                if out.send(Ok(b)).await.is_err() {
-                    return;
-                }
+            }
+            if !joined.is_empty() && out.send(Ok(Bytes::from(joined))).await.is_err() {
+                return;
             }
         }
     }
@@ -413,7 +465,7 @@ async fn open(engine: &Engine, path: &str) -> Result<Body, String> {
     let req = hyper::Request::get(engine.uri(path).map_err(|e| e.to_string())?)
         .body(Body::empty())
         .expect("a valid request");
-    let resp = engine.stream(req).await.map_err(|e| e.to_string())?;
+    let resp = engine.send(req).await.map_err(|e| e.to_string())?;
     let status = resp.status();
     let body = resp.into_body();
     if !status.is_success() {
@@ -501,11 +553,13 @@ async fn run(
             match frame {
                 Ok(f) => {
                     if let Ok(data) = f.into_data() {
-                        if let Err(why) = units.push(&data, |(s, b)| {
-                            let _ = tx.send(Item::Unit(s, b));
-                        }) {
+                        let mut got = Vec::new();
+                        if let Err(why) = units.push(&data, |u| got.push(u)) {
                             let _ = tx.send(Item::Failed(why.into()));
                             return;
+                        }
+                        if !got.is_empty() {
+                            let _ = tx.send(Item::Units(got.into()));
                         }
                     }
                 }
@@ -528,4 +582,18 @@ async fn run(
             *o = Opened::Ended;
         }
     });
+}
+
+/// A log unit's time (ns), from the timestamp in front of it.
+fn unit_time(bytes: &[u8]) -> Option<i64> {
+    split_time(bytes).and_then(|(key, _)| nanos(&key))
+}
+
+fn stream_byte(stream: Option<StreamKind>) -> u8 {
+    match stream {
+        None => 0,
+        Some(StreamKind::Stdin) => 1,
+        Some(StreamKind::Stdout) => 2,
+        Some(StreamKind::Stderr) => 3,
+    }
 }

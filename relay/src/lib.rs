@@ -7,7 +7,6 @@
 
 pub mod access;
 pub mod admit;
-pub mod bridge;
 pub mod coalesce;
 pub mod config;
 pub mod console;
@@ -15,19 +14,24 @@ pub mod engine;
 pub mod error;
 pub mod fanin;
 pub mod hub;
+pub mod overlap;
 pub mod own;
 pub mod proxy;
+pub mod recorder;
 pub mod serve;
+pub mod sessions;
 pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::Request;
 use axum::http::header::{self, HeaderName};
 use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
+use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -43,6 +47,9 @@ pub struct AppState {
     pub access: Arc<Access>,
     pub gate: Arc<admit::Gate>,
     pub hub: Arc<hub::Hub>,
+    pub sessions: Arc<sessions::Sessions>,
+    /// The flight recorder, when `--record` is given.
+    pub recorder: Option<Arc<recorder::Recorder>>,
 }
 
 /// The relay's own paths (redirect, console, `/_berth`); everything else is
@@ -68,8 +75,22 @@ pub fn app(config: &Config) -> Router {
         config.token.as_deref(),
     ));
     let engine = Arc::new(Engine::new(config.engine(), config.engine_tls.clone()));
+    let owner = if config.token.is_some() {
+        "token"
+    } else if config.authenticates() {
+        "certificate"
+    } else {
+        "local"
+    };
+    let hub = hub::Hub::new(engine.clone());
+    let recorder = config
+        .record
+        .clone()
+        .map(|dir| recorder::Recorder::start(dir, config.record_max, engine.clone(), hub.clone()));
     let state = AppState {
-        hub: hub::Hub::new(engine.clone()),
+        hub,
+        recorder,
+        sessions: sessions::Sessions::new(config.terminal_idle(), owner),
         engine,
         access: access.clone(),
         gate: Arc::new(admit::Gate::new(config.rules(), config.allow_binds.clone())),
@@ -78,17 +99,13 @@ pub fn app(config: &Config) -> Router {
     let home = format!("{base}{}", console::PREFIX_SLASH);
     let router = Router::new()
         .route("/", get(move || async move { Redirect::temporary(&home) }))
-        .nest(berth_engine::relay::PREFIX, own::routes())
+        .nest(berth_engine::relay::PREFIX, own::routes(state.clone()))
         .nest_service(
             console::PREFIX,
             console::service(config.console_dir.as_deref(), &base),
         )
-        .fallback(proxy::forward)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            admit::enforce,
-        ))
-        .with_state(state)
+        .fallback(admit::pass)
+        .with_state(state.clone())
         .layer(middleware::from_fn_with_state(
             access.clone(),
             access::check_token,
@@ -115,6 +132,23 @@ pub fn app(config: &Config) -> Router {
                         .latency_unit(tower_http::LatencyUnit::Micros),
                 ),
         );
+    // Engine calls that do not come from a page (no Origin: the docker CLI,
+    // scripts, and the console's own same-origin reads) need none of the
+    // layers above but the checks; every layer cost each call a few tens of
+    // microseconds, a third of a `/_ping`.
+    let full = router;
+    let router = Router::new().fallback_service(tower::service_fn(move |req: Request| {
+        let (full, state) = (full.clone(), state.clone());
+        async move {
+            let plain =
+                !req.headers().contains_key(header::ORIGIN) && !is_relay_path(req.uri().path());
+            if plain {
+                Ok::<_, std::convert::Infallible>(engine_call(state, req).await)
+            } else {
+                full.oneshot(req).await
+            }
+        }
+    }));
     // Behind a proxy that keeps the base path, it is taken off here; one
     // that strips it reaches the same routes.
     if base.is_empty() {
@@ -124,6 +158,35 @@ pub fn app(config: &Config) -> Router {
             .nest_service(&base, router.clone())
             .fallback_service(router)
     }
+}
+
+/// An engine call that is not a page's: the same checks as the layers make
+/// (Host, the token), the gate, the engine, and the request's log line.
+async fn engine_call(state: AppState, req: Request) -> axum::response::Response {
+    let logged = tracing::enabled!(target: "berth::request", tracing::Level::INFO);
+    let started = logged.then(std::time::Instant::now);
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let resp = async {
+        if let Err(refused) = state.access.check_host_and_origin(&req) {
+            return refused;
+        }
+        if let Some(miss) = state.access.check_token(&req) {
+            return state.access.refuse_token(miss).await;
+        }
+        admit::pass(axum::extract::State(state), req).await
+    }
+    .await;
+    if let Some(started) = started {
+        tracing::info!(
+            target: "berth::request",
+            %method,
+            uri = %redacted(&uri),
+            status = resp.status().as_u16(),
+            latency = %format!("{} μs", started.elapsed().as_micros()),
+            "finished processing request"
+        );
+    }
+    resp
 }
 
 /// Query parameters whose values may be logged; any other's value (a

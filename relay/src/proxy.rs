@@ -3,46 +3,28 @@
 //! (attach, exec start, /session, /grpc) become a raw byte bridge.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use tracing::{debug, warn};
 
-use berth_engine::route::Route;
-
 use crate::error::RelayError;
 use crate::AppState;
 
-pub async fn forward(State(state): State<AppState>, mut req: Request) -> Response {
+/// Sends an admitted request (its URI the engine's, see
+/// [`crate::engine::Engine::uri`]) to the engine, and the answer back.
+pub async fn forward(state: &AppState, mut req: Request) -> Response {
     let engine = &state.engine;
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    let uri = match engine.uri(&path) {
-        Ok(uri) => uri,
-        Err(e) => {
-            return RelayError::BadRequest(format!("bad request path {path:?}: {e}"))
-                .into_response()
-        }
-    };
     let downstream = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
 
     let (mut parts, body) = req.into_parts();
-    parts.uri = uri;
     // hyper's server already answered any `Expect: 100-continue`; the body
     // is on its way, so the engine must not be asked to wait for it again.
     parts.headers.remove(header::EXPECT);
-    let streams = downstream.is_none()
-        && parts
-            .extensions
-            .get::<&'static Route>()
-            .is_some_and(|r| streams(r));
     let upstream_req = hyper::Request::from_parts(parts, body);
-    if streams {
-        return match engine.stream(upstream_req).await {
+    if downstream.is_none() {
+        return match engine.send(upstream_req).await {
             Ok(resp) => resp,
             Err(err) => {
                 warn!("{err}");
@@ -51,6 +33,7 @@ pub async fn forward(State(state): State<AppState>, mut req: Request) -> Respons
         };
     }
 
+    // An upgrade: the pooled client, which hands the raw connection over.
     let mut resp = match engine.client.request(upstream_req).await {
         Ok(resp) => resp,
         Err(e) => {
@@ -81,28 +64,6 @@ pub async fn forward(State(state): State<AppState>, mut req: Request) -> Respons
         }
     }
     resp.map(Body::new)
-}
-
-/// Routes whose answers stream: logs, events, stats, archives, exports,
-/// saved images, pull, push, load and build progress. They go through
-/// [`crate::engine::Engine::stream`].
-fn streams(route: &Route) -> bool {
-    const STREAMING: [&str; 13] = [
-        "/containers/{name:.*}/logs",
-        "/containers/{name:.*}/stats",
-        "/events",
-        "/containers/{name:.*}/export",
-        "/containers/{name:.*}/archive",
-        "/images/get",
-        "/images/{name:.*}/get",
-        "/images/create",
-        "/images/load",
-        "/images/{name:.*}/push",
-        "/build",
-        "/services/{id}/logs",
-        "/tasks/{id}/logs",
-    ];
-    matches!(route.method, "GET" | "POST") && STREAMING.contains(&route.template)
 }
 
 /// Copies bytes both ways until both sides are done. When one side stops

@@ -34,7 +34,7 @@ struct Down(String, Vec<(&'static str, String)>, String);
 
 impl Drop for Down {
     fn drop(&mut self) {
-        let _ = compose(&self.0, &self.1, &["down", "-t", "1"]);
+        let _ = compose(&self.0, &self.1, &["down", "-v", "-t", "1"]);
         let _ = docker(&engine(), &["rmi", "-f", &self.2]);
     }
 }
@@ -49,6 +49,7 @@ fn compose_runs_berth_from_a_scratch_image_in_place_of_socat() {
         context.path().join("Dockerfile.static"),
     )
     .unwrap();
+    std::fs::create_dir(context.path().join("record")).unwrap();
     let tag = format!("{}:1", unique("image"));
     let dockerfile = context.path().join("Dockerfile.static");
     docker_ok(
@@ -174,6 +175,17 @@ fn compose_runs_berth_from_a_scratch_image_in_place_of_socat() {
         text(&ps.stdout).contains(&container),
         "{}",
         text(&ps.stderr)
+    );
+    // The flight recorder records into its named volume, as nobody.
+    let health = Command::new("curl")
+        .args(["-sS", "-H", &format!("Authorization: Bearer {token}")])
+        .arg(format!("{url}/_berth/health"))
+        .output()
+        .unwrap();
+    assert!(
+        text(&health.stdout).contains(r#""recorder":"recording""#),
+        "{}",
+        text(&health.stdout)
     );
     // And without the token, a clear refusal.
     let anonymous = docker(&format!("tcp://127.0.0.1:{port}"), &["ps"]);

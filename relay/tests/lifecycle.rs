@@ -120,6 +120,7 @@ fn help_documents_every_flag_and_its_variable() {
         ("--console-dir", "BERTH_CONSOLE_DIR"),
         ("--base-path", "BERTH_BASE_PATH"),
         ("--shutdown-grace", "BERTH_SHUTDOWN_GRACE"),
+        ("--terminal-idle", "BERTH_TERMINAL_IDLE"),
         ("--insecure-no-auth", "BERTH_INSECURE_NO_AUTH"),
         ("--log", "BERTH_LOG"),
     ] {

@@ -15,6 +15,7 @@ mod faults;
 mod lifecycle;
 mod list_and_create;
 mod policy;
+mod recorder;
 mod security;
 mod sharing;
 mod stacks;

@@ -82,7 +82,8 @@ pub struct RuleError {
 pub const FULL: &str = "allow * /**\n";
 
 /// Looking, and nothing else: lists, inspect, logs, stats, top, changes,
-/// events, disk usage, and the Swarm's state (its join tokens taken out).
+/// events, disk usage, the Swarm's state (its join tokens taken out), and
+/// the flight recorder's history and search.
 /// Nothing that changes anything, nothing that reads files out of
 /// containers or images (archive, export, image save) or enters them
 /// (attach, exec), and nothing that has the engine call out (registry
@@ -120,6 +121,8 @@ allow GET /tasks/*
 allow GET /tasks/*/logs
 allow GET /secrets
 allow GET /secrets/*
+allow GET /_berth/history/**
+allow GET /_berth/search
 ";
 
 impl Policy {
@@ -162,9 +165,9 @@ impl Policy {
                 method: method.to_ascii_uppercase(),
                 pattern: path.segments,
             };
-            if !route::ENGINE_ROUTES.iter().any(|r| rule.covers(r)) {
+            if !route::all_routes().any(|r| rule.covers(r)) {
                 return Err(err(format!(
-                    "`{rule}` covers no Engine API route (patterns speak of routes: \
+                    "`{rule}` covers no route (patterns speak of routes: \
                      write * where the engine takes a name, e.g. /containers/*/restart)"
                 )));
             }
@@ -201,8 +204,13 @@ impl Policy {
     /// reads it (the console asks before offering an action).
     pub fn check_endpoint<T>(&self, endpoint: &crate::Endpoint<T>) -> Result<(), String> {
         let path = endpoint.path.split('?').next().unwrap_or_default();
-        let routed = route::route(endpoint.method.as_str(), path).map_err(|e| e.to_string())?;
-        self.check(&routed)
+        let method = endpoint.method.as_str();
+        let routed = if path.starts_with(crate::relay::PREFIX) {
+            route::relay_route(method, path)
+        } else {
+            route::route(method, path)
+        };
+        self.check(&routed.map_err(|e| e.to_string())?)
     }
 
     /// The rules as text, as `parse` reads them.

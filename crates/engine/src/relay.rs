@@ -19,23 +19,87 @@ pub const FANIN: &str = "/_berth/fanin";
 /// `GET ?ticket=…&path=<engine path>&name=…`: one engine GET as a download.
 pub const DOWNLOAD: &str = "/_berth/download";
 
-/// The terminals' WebSockets, as the relay's router writes them (below
-/// [`PREFIX`]) and as the console opens them.
+/// Terminal sessions: `POST` an [`Open`] to start one (a [`Session`]
+/// comes back), `GET ?container=<id>` lists a container's, `DELETE
+/// /_berth/sessions/{id}` ends one. A session belongs to the relay, not to
+/// the page that opened it: pages join and leave it by WebSocket.
+pub const SESSIONS: &str = "/_berth/sessions";
+/// The flight recorder's records (`/{id}`, `/{id}/logs`).
+pub const HISTORY: &str = "/_berth/history";
+/// One search across every record.
+pub const SEARCH: &str = "/_berth/search";
+
+/// A session's WebSocket, as the relay's router writes it (below
+/// [`PREFIX`]) and as the console opens it.
 pub mod ws {
-    /// `GET /_berth/exec/{exec id}/ws?ticket=…`: starts an exec.
-    pub const EXEC_ROUTE: &str = "/exec/{id}/ws";
-    /// `GET /_berth/attach/{container}/ws?ticket=…`: attaches.
-    pub const ATTACH_ROUTE: &str = "/attach/{id}/ws";
-    /// What the token check leaves to the ticket.
-    pub const PREFIXES: [&str; 2] = ["/_berth/exec/", "/_berth/attach/"];
+    use super::Mode;
 
-    pub fn exec(id: &str, ticket: &str) -> String {
-        format!("/_berth/exec/{id}/ws?ticket={ticket}")
+    /// `GET /_berth/sessions/{id}/ws?ticket=…&mode=write|watch`.
+    pub const SESSION_ROUTE: &str = "/sessions/{id}/ws";
+
+    pub fn session(id: &str, ticket: &str, mode: Mode) -> String {
+        format!(
+            "/_berth/sessions/{id}/ws?ticket={ticket}&mode={}",
+            mode.as_str()
+        )
     }
 
-    pub fn attach(container: &str, ticket: &str) -> String {
-        format!("/_berth/attach/{container}/ws?ticket={ticket}")
+    /// Whether `path` is a session's WebSocket (it takes a ticket: the
+    /// token check leaves it be).
+    pub fn is_session(path: &str) -> bool {
+        path.strip_prefix("/_berth/sessions/")
+            .and_then(|rest| rest.strip_suffix("/ws"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
     }
+}
+
+/// What to start a session on: an exec made through the API (`exec`), or
+/// a container's main process (`attach`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Open {
+    Exec(String),
+    Attach(String),
+}
+
+/// How a page joins a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Sees the output and types.
+    Write,
+    /// Sees the output only.
+    Watch,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Write => "write",
+            Mode::Watch => "watch",
+        }
+    }
+}
+
+/// A terminal session the relay holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    /// The container's full id.
+    pub container: String,
+    /// What runs: the exec's command, or `attach`.
+    pub command: String,
+    pub attach: bool,
+    pub tty: bool,
+    /// Who opened it: `token`, `certificate`, or `local`.
+    pub owner: String,
+    /// Seconds since the epoch.
+    pub started: i64,
+    /// Seconds since its last input or output.
+    pub idle: u64,
+    /// Pages joined now.
+    pub viewers: usize,
 }
 
 /// The Engine routes the fan-in carries: streams a page may need many of.
@@ -95,9 +159,10 @@ pub struct Ticket {
 }
 
 /// A terminal's control messages, sent as WebSocket text (the bytes go as
-/// binary messages). From the console: `resize` and `eof` (stdin ends,
-/// output keeps coming: closing a WebSocket can't say that). From the
-/// relay, last: `exit` (`code` null when the engine could not tell).
+/// binary messages: on joining, the session's last output first). From
+/// the console: `resize` and `eof` (stdin ends, output keeps coming:
+/// closing a WebSocket can't say that). From the relay, last: `exit`
+/// (`code` null when the engine could not tell, or the session was ended).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Control {
@@ -130,6 +195,21 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Control>(r#"{"type":"exit","code":null}"#).unwrap(),
             Control::Exit { code: None }
+        );
+    }
+
+    #[test]
+    fn session_websockets_are_known_by_their_path() {
+        assert_eq!(
+            ws::session("ab12", "t", Mode::Watch),
+            "/_berth/sessions/ab12/ws?ticket=t&mode=watch"
+        );
+        assert!(ws::is_session("/_berth/sessions/ab12/ws"));
+        assert!(!ws::is_session("/_berth/sessions/ab12"));
+        assert!(!ws::is_session("/_berth/sessions/a/b/ws"));
+        assert_eq!(
+            serde_json::to_string(&Open::Exec("e1".into())).unwrap(),
+            r#"{"exec":"e1"}"#
         );
     }
 

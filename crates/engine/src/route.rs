@@ -190,6 +190,16 @@ pub const ENGINE_ROUTES: &[Route] = &[
     r("POST", "/configs/{id}/update", Change),
 ];
 
+/// The relay's own routes that rules speak of (the others are the relay's
+/// plumbing, each checked as the engine call it carries): the flight
+/// recorder's history and search.
+pub const RELAY_ROUTES: &[Route] = &[
+    r("GET", "/_berth/history", Read),
+    r("GET", "/_berth/history/{id}", Read),
+    r("GET", "/_berth/history/{id}/logs", Read),
+    r("GET", "/_berth/search", Read),
+];
+
 /// One segment of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -248,6 +258,16 @@ fn table(routes: &'static [Route], cell: &'static OnceLock<Vec<Compiled>>) -> &'
 fn engine_table() -> &'static [Compiled] {
     static CELL: OnceLock<Vec<Compiled>> = OnceLock::new();
     table(ENGINE_ROUTES, &CELL)
+}
+
+fn relay_table() -> &'static [Compiled] {
+    static CELL: OnceLock<Vec<Compiled>> = OnceLock::new();
+    table(RELAY_ROUTES, &CELL)
+}
+
+/// Every route a rule may speak of: the engine's and the relay's own.
+pub fn all_routes() -> impl Iterator<Item = &'static Route> {
+    ENGINE_ROUTES.iter().chain(RELAY_ROUTES)
 }
 
 /// The template's segments as rules see them: variables are `{name}`.
@@ -506,7 +526,19 @@ pub fn route(method: &str, raw_path: &str) -> Result<Routed, RouteError> {
     route_in(engine_table(), method, Path::parse(raw_path)?)
 }
 
-/// The route of `path` among `table` (the engine's, or the relay's own).
+/// The relay route (of [`RELAY_ROUTES`]) `method path` reaches.
+pub fn relay_route(method: &str, raw_path: &str) -> Result<Routed, RouteError> {
+    let path = Path::parse(raw_path)?;
+    if path.version.is_some() {
+        return Err(RouteError::NoRoute {
+            method: method.to_owned(),
+            path: raw_path.to_owned(),
+        });
+    }
+    route_in(relay_table(), method, path)
+}
+
+/// The route of `path` among `table`.
 fn route_in(table: &'static [Compiled], method: &str, path: Path) -> Result<Routed, RouteError> {
     let mut found: Option<(&'static Route, Vec<(&'static str, String)>)> = None;
     let mut other_case = false;
