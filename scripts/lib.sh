@@ -63,8 +63,10 @@ build_console() {
   say "building the console (trunk, release, wasm-opt)"
   trunk build --release --offline
   # Compressed once here rather than on every load (the relay sends the
-  # .gz to browsers that accept gzip).
-  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -9 -k -f {} \;
+  # .br or the .gz, whichever the browser takes, brotli first).
+  apt_need brotli brotli
+  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.webmanifest' -o -name '*.svg' \) \
+    -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 }
 
 # A static (musl) release relay with the console built in, for images FROM

@@ -3,8 +3,9 @@
 //! under the prefix that is not a file gets index.html, and the console's
 //! router takes it from there.
 //!
-//! Files are sent gzip-compressed to browsers that take it (a `.gz` beside
-//! the file if the build left one, else compressed on the way).
+//! Files are sent compressed to browsers that take it: brotli or gzip, as
+//! the `.br` and `.gz` the build left beside them (from a folder without
+//! them, gzip on the way).
 
 use std::path::Path;
 
@@ -61,34 +62,66 @@ fn missing(message: String) -> MethodRouter {
     any(move || async move { (StatusCode::SERVICE_UNAVAILABLE, message.clone()).into_response() })
 }
 
-/// A file of the built-in console, gzip-compressed when the build left a
-/// `.gz` beside it and the browser takes gzip; anything else under the
-/// prefix is index.html (the console's router takes it from there).
+/// Whether `Accept-Encoding` takes `coding` (named, or `*`, with a
+/// quality above 0).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let mut named = None;
+    let mut any = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING).iter() {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if name.eq_ignore_ascii_case(coding) {
+                named = Some(q > 0.0);
+            } else if name == "*" {
+                any = Some(q > 0.0);
+            }
+        }
+    }
+    named.or(any).unwrap_or(false)
+}
+
+/// A file of the built-in console, as the `.br` or `.gz` the build left
+/// beside it when the browser takes that (brotli first); anything else
+/// under the prefix is index.html (the console's router takes it from
+/// there).
 async fn built(method: Method, uri: Uri, headers: HeaderMap, base: String) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let path = uri.path().trim_start_matches('/');
-    let name = if !path.is_empty() && !path.ends_with(".gz") && Built::get(path).is_some() {
+    let plain = !path.is_empty() && !path.ends_with(".gz") && !path.ends_with(".br");
+    let name = if plain && Built::get(path).is_some() {
         path
     } else {
         "index.html"
     };
-    let gzip = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let compressed = gzip.then(|| Built::get(&format!("{name}.gz"))).flatten();
-    let Some(file) = compressed.clone().or_else(|| Built::get(name)) else {
+    let compressed = ["br", "gzip"].into_iter().find_map(|coding| {
+        let ext = if coding == "br" { "br" } else { "gz" };
+        accepts(&headers, coding)
+            .then(|| Built::get(&format!("{name}.{ext}")))
+            .flatten()
+            .map(|f| (coding, f))
+    });
+    let Some(file) = compressed
+        .as_ref()
+        .map(|(_, f)| f.clone())
+        .or_else(|| Built::get(name))
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let coding = compressed.map(|(c, _)| c);
     let etag = format!(
         "\"{}{}\"",
         hex(&file.metadata.sha256_hash()[..12]),
-        if compressed.is_some() { "-gz" } else { "" }
+        coding.map_or(String::new(), |c| format!("-{c}"))
     );
-    // The type of the file asked for, not of its .gz.
+    // The type of the file asked for, not of its .br or .gz.
     let mime = Built::get(name).map_or_else(
         || "application/octet-stream".to_owned(),
         |f| f.metadata.mimetype().to_owned(),
@@ -117,8 +150,8 @@ async fn built(method: Method, uri: Uri, headers: HeaderMap, base: String) -> Re
         h.insert(header::ETAG, v);
     }
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if compressed.is_some() {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    if let Some(coding) = coding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
     h.insert(
         header::CACHE_CONTROL,
@@ -158,6 +191,7 @@ fn from_dir(dir: &Path, base: String) -> MethodRouter {
             }
         });
         let serve = ServeDir::new(dir)
+            .precompressed_br()
             .precompressed_gzip()
             .append_index_html_on_directories(false)
             .fallback(page);
@@ -192,4 +226,31 @@ fn cache_control<B>(resp: &axum::response::Response<B>) -> Option<HeaderValue> {
     } else {
         "public, max-age=3600"
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_qualities() {
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "gzip"));
+        assert!(!accepts(&with("gzip"), "br"));
+        assert!(!accepts(&with("br;q=0, gzip"), "br"));
+        assert!(accepts(&with("BR;q=0.5"), "br"));
+        assert!(accepts(&with("*"), "br"));
+        assert!(!accepts(&with("*;q=0, gzip"), "br"));
+        assert!(!accepts(&with("identity"), "gzip"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+    }
 }

@@ -350,6 +350,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn precompressed_files_go_as_the_browser_takes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<title>berth</title>").unwrap();
+        std::fs::write(dir.path().join("app.wasm"), "plain").unwrap();
+        std::fs::write(dir.path().join("app.wasm.br"), "brotli").unwrap();
+        std::fs::write(dir.path().join("app.wasm.gz"), "gzip").unwrap();
+        let app = app(&config(dir.path()));
+        for (accept, body, coding) in [
+            ("gzip, deflate, br, zstd", "brotli", Some("br")),
+            ("gzip", "gzip", Some("gzip")),
+            ("identity", "plain", None),
+        ] {
+            let req = Request::get("/console/app.wasm")
+                .header(header::HOST, "127.0.0.1:2375")
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(Body::empty())
+                .unwrap();
+            let (status, headers, got) = call(app.clone(), req).await;
+            assert_eq!((status, got.as_str()), (StatusCode::OK, body), "{accept}");
+            assert_eq!(
+                headers
+                    .get(header::CONTENT_ENCODING)
+                    .map(|v| v.to_str().unwrap()),
+                coding,
+                "{accept}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_missing_console_says_how_to_build_it() {
         let (status, _, body) = call(app(&config("/nonexistent".as_ref())), get("/console/")).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
