@@ -321,14 +321,17 @@ impl Hub {
             .await
             .map(|o| o.clone())
             .unwrap_or(Opened::Failed("the stream ended".into()));
-        match state {
+        // A stream that ended already (a container that stopped): a log's
+        // viewer still gets the past it asked for, and nothing live.
+        let ended = match state {
             Opened::Failed(why) => {
                 let _ = out.send(Err(why)).await;
                 return;
             }
-            Opened::Ended => return,
-            _ => {}
-        }
+            Opened::Ended if logs.is_none() => return,
+            Opened::Ended => true,
+            _ => false,
+        };
         // What the live stream repeats of the past: not sent again. After
         // a tail, nothing older than its newest message is new either.
         let mut overlap = Overlap::default();
@@ -364,7 +367,7 @@ impl Hub {
             }
         }
         // Joined: an empty piece says so (what follows is live).
-        if out.send(Ok(Bytes::new())).await.is_err() {
+        if ended || out.send(Ok(Bytes::new())).await.is_err() {
             return;
         }
         loop {
