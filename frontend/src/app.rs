@@ -1,84 +1,28 @@
-//! The shell: engine connection, navigation, notices, routes.
+//! The shell: the engine connection, navigation, notices, and the router.
+//! A page is a file in `routes/` and a line here.
 
-use berth_engine::{Api, Policy};
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::api::{self, ApiError};
-use crate::routes::container::{ContainerPage, Inspect, Logs, Overview, Processes};
-use crate::routes::create::Create;
-use crate::routes::logs::MergedLogs;
-use crate::routes::{
-    containers::Containers, dashboard::Dashboard, files::Files, stats::Stats, terminal::Terminal,
-};
+use crate::api::{self, base, href, ApiError, Engine};
+use crate::live::disk::DiskUsage;
+use crate::routes::{container, *};
+use crate::ui::palette::Palette;
 use crate::ui::{Notices, NoticesView, Problem};
-
-/// Where the relay serves the console, below the relay's own path.
-const CONSOLE: &str = "/console";
-
-/// The path the relay is reached under: empty, or a reverse proxy's
-/// sub-path such as `/berth` (the console is then at `/berth/console/` and
-/// the Engine API at `/berth/v1.41/…`). Read from the page's own address.
-/// Read once, when the page loads (moving between the console's pages
-/// keeps it).
-pub fn prefix() -> String {
-    thread_local! {
-        static PREFIX: String = {
-            let path = web_sys::window()
-                .and_then(|w| w.location().pathname().ok())
-                .unwrap_or_default();
-            path.match_indices(CONSOLE)
-                .map(|(i, _)| i)
-                .find(|&i| matches!(path[i + CONSOLE.len()..].chars().next(), None | Some('/')))
-                .map(|i| path[..i].to_owned())
-                .unwrap_or_default()
-        };
-    }
-    PREFIX.with(String::clone)
-}
-
-/// The router's base: the console's path. Links carry it themselves (the
-/// router leaves absolute hrefs as they are).
-pub fn base() -> String {
-    format!("{}{CONSOLE}", prefix())
-}
-
-/// A link to a console page: `href("/containers")`. (The router's
-/// `navigate` takes the page without the base: it adds it.)
-pub fn href(page: &str) -> String {
-    format!("{}{page}", base())
-}
-
-/// The negotiated connection every page calls through.
-#[derive(Clone, Copy)]
-pub struct Engine {
-    pub api: LocalResource<Result<Api, ApiError>>,
-    /// What the relay lets through, to disable the rest.
-    pub policy: LocalResource<Policy>,
-}
-
-impl Engine {
-    /// The API once negotiated (waits for it).
-    pub async fn api(self) -> Result<Api, ApiError> {
-        self.api.await
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
-    let engine = Engine {
-        api: LocalResource::new(api::negotiate),
-        policy: LocalResource::new(api::policy),
-    };
+    let engine = Engine::new();
     provide_context(engine);
     provide_context(Notices::default());
+    provide_context(DiskUsage::new());
 
     view! {
         <Router base=base()>
             <header class="top">
                 <A href=href("/") attr:class="brand">"Berth"</A>
-                <nav>
+                <nav aria-label="Pages">
                     <A href=href("/") exact=true>"Dashboard"</A>
                     <A href=href("/engines")>"Engines"</A>
                     <A href=href("/containers")>"Containers"</A>
@@ -95,34 +39,34 @@ pub fn App() -> impl IntoView {
                 <SignOut/>
             </header>
             <NoticesView/>
-            <crate::palette::Palette/>
+            <Palette/>
             <main>
                 <Transition fallback=|| view! { <p class="loading">"Connecting to the engine…"</p> }>
                     {move || Suspend::new(async move {
                         match engine.api().await {
                             Ok(_) => view! {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
-                                    <Route path=path!("/") view=Dashboard/>
-                                    <Route path=path!("/containers") view=Containers/>
-                                    <Route path=path!("/engines") view=crate::engines::Engines/>
-                                    <Route path=path!("/logs") view=MergedLogs/>
-                                    <Route path=path!("/stacks") view=crate::routes::stacks::Stacks/>
-                                    <Route path=path!("/stacks/:name") view=crate::routes::stacks::StackPage/>
-                                    <Route path=path!("/images") view=crate::routes::images::Images/>
-                                    <Route path=path!("/volumes") view=crate::routes::networks::Volumes/>
-                                    <Route path=path!("/networks") view=crate::routes::networks::Networks/>
-                                    <Route path=path!("/swarm") view=crate::routes::swarm::Swarm/>
-                                    <Route path=path!("/events") view=crate::routes::events::Events/>
-                                    <Route path=path!("/system") view=crate::routes::system::System/>
-                                    <Route path=path!("/create") view=Create/>
-                                    <ParentRoute path=path!("/containers/:id") view=ContainerPage>
-                                        <Route path=path!("") view=Overview/>
-                                        <Route path=path!("inspect") view=Inspect/>
-                                        <Route path=path!("logs") view=Logs/>
-                                        <Route path=path!("stats") view=Stats/>
-                                        <Route path=path!("top") view=Processes/>
-                                        <Route path=path!("terminal") view=Terminal/>
-                                        <Route path=path!("files") view=Files/>
+                                    <Route path=path!("/") view=dashboard::Dashboard/>
+                                    <Route path=path!("/engines") view=engines::Engines/>
+                                    <Route path=path!("/containers") view=containers::Containers/>
+                                    <Route path=path!("/create") view=create::Create/>
+                                    <Route path=path!("/logs") view=logs::MergedLogs/>
+                                    <Route path=path!("/stacks") view=stacks::Stacks/>
+                                    <Route path=path!("/stacks/:name") view=stack::StackPage/>
+                                    <Route path=path!("/images") view=images::Images/>
+                                    <Route path=path!("/volumes") view=volumes::Volumes/>
+                                    <Route path=path!("/networks") view=networks::Networks/>
+                                    <Route path=path!("/swarm") view=swarm::Swarm/>
+                                    <Route path=path!("/events") view=events::Events/>
+                                    <Route path=path!("/system") view=system::System/>
+                                    <ParentRoute path=path!("/containers/:id") view=container::ContainerPage>
+                                        <Route path=path!("") view=container::overview::Overview/>
+                                        <Route path=path!("inspect") view=container::inspect::Inspect/>
+                                        <Route path=path!("logs") view=container::logs::Logs/>
+                                        <Route path=path!("stats") view=container::stats::Stats/>
+                                        <Route path=path!("top") view=container::processes::Processes/>
+                                        <Route path=path!("terminal") view=container::terminal::Terminal/>
+                                        <Route path=path!("files") view=container::files::Files/>
                                     </ParentRoute>
                                 </Routes>
                             }.into_any(),
@@ -152,7 +96,7 @@ fn SignIn(why: String) -> impl IntoView {
             // Emptied at once: a wrong token is not left in the field, and
             // the next try starts clean.
             el.set_value("");
-            api::set_token(Some(token.trim()).filter(|t| !t.is_empty()));
+            api::set_token(Some(&token));
             engine.api.refetch();
         }
     };
@@ -160,7 +104,7 @@ fn SignIn(why: String) -> impl IntoView {
         <form class="signin" on:submit=submit>
             <h1>"Sign in to this relay"</h1>
             <p>"This Berth relay needs its token. It is kept for this tab only."</p>
-            {tried.then(|| view! { <p class="warn" data-signin-error="">{why}</p> })}
+            {tried.then(|| view! { <p class="warn" data-signin-error="" role="alert">{why}</p> })}
             <label for="token">"Token"</label>
             <input id="token" name="token" type="password" autocomplete="current-password" required node_ref=input autofocus/>
             <button type="submit">"Sign in"</button>
@@ -182,11 +126,11 @@ fn SignOut() -> impl IntoView {
     }
 }
 
-/// The negotiated API version, or that there is none.
+/// Which relay is in use, its policy, and the negotiated API version.
 #[component]
 fn EngineBadge() -> impl IntoView {
     let engine = expect_context::<Engine>();
-    let current = crate::engines::current();
+    let current = api::current();
     let which = (!current.url.is_empty()).then(|| {
         view! { <A href=href("/engines") attr:class="badge" attr:data-current-engine=current.name.clone()>{format!("engine: {}", current.name)}</A> }
     });
@@ -197,7 +141,8 @@ fn EngineBadge() -> impl IntoView {
                 <span class="badge" data-policy=p.name.clone() title="The relay's policy: what it refuses is disabled here">{format!("policy: {}", p.name)}</span>
             })}
             <span class="badge ok" title="Engine API version in use">"API " {api.version.to_string()}</span>
-        }.into_any(),
+        }
+        .into_any(),
         Some(Err(ApiError::Unauthorized(_))) => view! { <span class="badge">"signed out"</span> }.into_any(),
         Some(Err(_)) => view! { <span class="badge bad">"engine unreachable"</span> }.into_any(),
         None => view! { <span class="badge">"connecting…"</span> }.into_any(),

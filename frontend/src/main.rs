@@ -1,13 +1,14 @@
 //! The Berth console: manages a Docker engine through the relay that served
-//! it. State and calls live in `api`, pages in `routes`, shared pieces in `ui`.
+//! it. Calls go through `api`; `state` holds the pure parts (tested
+//! natively); `live` keeps data current from the engine's events; `ui`
+//! holds what several pages share; `routes` holds the pages, one a file;
+//! `app` is the shell and the router.
 
-mod ansi;
 mod api;
 mod app;
-mod engines;
 mod live;
-mod palette;
 mod routes;
+mod state;
 mod ui;
 
 fn main() {

@@ -315,23 +315,69 @@ async fn a_page_of_another_origin_cannot_kill_a_container() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_disables_what_the_policy_denies_and_says_why() {
     let c = Container::run("browser-ro", &[IMAGE, "sleep", "600"]);
+    let name = c.name.as_str();
     let relay = Relay::start_with(
         &engine(),
         &["--console-dir", &console_dir(), "--policy", "read-only"],
     );
     let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
+    // Every control the policy refuses is disabled, saying why, on each page.
+    let refused = |role: &'static str, label: String| {
+        let b = &b;
+        async move {
+            let el = b.by_name(role, &label).await;
+            b.reveal(&el, &label).await;
+            let why = b.disabled_because(&el, &label).await;
+            assert!(why.contains("read-only policy"), "{label}: {why:?}");
+        }
+    };
+    let open = |page: String| {
+        let (b, relay) = (&b, &relay);
+        async move {
+            b.client.goto(&relay.url(&page)).await.unwrap();
+            b.css("[data-policy=read-only]").await;
+        }
+    };
+
+    // The list: each row's actions, new container, and the selection's.
+    open("/console/containers".into()).await;
+    for action in ["Stop", "Restart", "Kill", "Pause", "Remove"] {
+        refused("button", format!("{action} {name}")).await;
+    }
+    refused("button", "New container".into()).await;
+    b.by_name("checkbox", &format!("Select {name}"))
+        .await
+        .click()
         .await
         .unwrap();
-    b.css("[data-policy=read-only]").await;
-    let row = format!("tr[data-container='{}']", c.name);
-    for action in ["stop", "kill", "remove"] {
-        let button = b.css(&format!("{row} button[data-action={action}]")).await;
-        assert!(!button.is_enabled().await.unwrap(), "{action} is offered");
-        let why = button.attr("title").await.unwrap().unwrap_or_default();
-        assert!(why.contains("read-only policy"), "{action}: {why:?}");
+    for action in ["Start", "Stop", "Restart", "Kill", "Remove"] {
+        refused("button", format!("{action} the 1 selected")).await;
     }
+
+    // The create form.
+    open("/console/create".into()).await;
+    refused("button", "Create and start".into()).await;
+
+    // The container's own page, and its terminal.
+    open(format!("/console/containers/{name}")).await;
+    for label in [
+        format!("Stop {name}"),
+        format!("Rename {name}"),
+        format!("Export {name}"),
+        format!("Remove {name}"),
+        format!("Duplicate or edit {name}"),
+        format!("Send the signal to {name}"),
+    ] {
+        refused("button", label).await;
+    }
+    open(format!("/console/containers/{name}/terminal")).await;
+    refused("button", "Connect".into()).await;
+    b.by_name("combobox", "Terminal kind")
+        .await
+        .select_by_value("attach")
+        .await
+        .unwrap();
+    refused("button", "Attach".into()).await;
     b.end().await;
 }
 

@@ -139,9 +139,11 @@ async fn the_terminal_runs_commands_follows_resizes_and_ends_cat_on_eof() {
         &format!("/console/containers/{}/terminal", c.name),
     )
     .await;
-    b.css("[data-term-connect]").await.click().await.unwrap();
+    b.by_name("button", "Connect").await.click().await.unwrap();
     b.wait_text("[data-term-status]", |t| t.contains("Connected"))
         .await;
+    // Screen readers get what it shows.
+    b.css(".term .xterm-accessibility-tree").await;
     type_in_terminal(&b, "echo sum-$((40+2))\n").await;
     b.wait_text(".xterm-rows", |t| t.contains("sum-42")).await;
 
@@ -212,6 +214,46 @@ async fn the_terminal_runs_commands_follows_resizes_and_ends_cat_on_eof() {
         "{status}"
     );
     let _ = terminal_text(&b).await;
+    b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_outlives_its_page_and_is_joined_again() {
+    let c = talker("session");
+    let (relay, b) = open(
+        &engine(),
+        &format!("/console/containers/{}/terminal", c.name),
+    )
+    .await;
+    b.by_name("button", "Connect").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("Connected"))
+        .await;
+    type_in_terminal(&b, "echo kept-$((6*7))\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains("kept-42")).await;
+
+    // Away and back: the relay kept the shell; the page offers it, and
+    // joining shows what it printed.
+    b.client
+        .goto(&relay.url(&format!("/console/containers/{}", c.name)))
+        .await
+        .unwrap();
+    b.css("[data-env]").await;
+    b.client
+        .goto(&relay.url(&format!("/console/containers/{}/terminal", c.name)))
+        .await
+        .unwrap();
+    let join = b.by_name("button", "Join sh").await;
+    b.reveal(&join, "the session's join").await;
+    join.click().await.unwrap();
+    b.wait_text(".xterm-rows", |t| t.contains("kept-42")).await;
+    type_in_terminal(&b, "echo again-$((6*7))\n").await;
+    b.wait_text(".xterm-rows", |t| t.contains("again-42")).await;
+
+    // Closing ends it: nothing is left to join.
+    b.by_name("button", "Close").await.click().await.unwrap();
+    b.wait_text("[data-term-status]", |t| t.contains("ended"))
+        .await;
+    b.gone("[data-term-session]").await;
     b.end().await;
 }
 
@@ -408,7 +450,7 @@ async fn logs_render_colours_and_take_tail_and_timestamps() {
     let shown = b.wait_text(".log-view", |t| !t.contains("plain")).await;
     assert!(shown.contains("last"), "{shown}");
     // Timestamps on.
-    b.css("label.check:nth-of-type(5) input")
+    b.by_name("checkbox", "timestamps")
         .await
         .click()
         .await
@@ -478,4 +520,38 @@ async fn autoscroll_pauses_when_scrolled_up_and_the_shown_lines_download() {
         "after-open-1\nafter-open-2\n"
     );
     b.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_line_printed_before_the_container_stopped_is_on_screen() {
+    let c = Container::run("one-line", &[IMAGE, "sh", "-c", "echo the-only-line"]);
+    wait_for("it to stop", WAIT, || c.state() == "exited");
+    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
+    // A laptop's window and a phone's.
+    for size in ["--window-size=1280,800", "--window-size=390,844"] {
+        let b = Browser::start_with(&[size]).await;
+        b.client
+            .goto(&relay.url(&format!("/console/containers/{}/logs", c.name)))
+            .await
+            .unwrap();
+        let view = b.by_name("log", &format!("Log of {}", c.name)).await;
+        // The stream ends (the container stopped), and the page says so
+        // above the lines: they must stay in the window all the same.
+        b.css("[data-log-ended]").await;
+        b.wait_text(".log-view", |t| t.contains("the-only-line"))
+            .await;
+        let line = b.css(".log-row").await;
+        b.wait_on_screen(&view, &format!("the log view at {size}"))
+            .await;
+        b.wait_on_screen(&line, &format!("the line at {size}"))
+            .await;
+        // The count is announced as it changes.
+        let count = b.css("[data-log-count]").await;
+        assert_eq!(
+            count.attr("aria-live").await.unwrap().as_deref(),
+            Some("polite")
+        );
+        assert_eq!(count.text().await.unwrap(), "1 lines");
+        b.end().await;
+    }
 }

@@ -307,3 +307,139 @@ async fn the_image_prune_preview_is_what_goes() {
         .await;
     b.end().await;
 }
+
+/// This page's reads of the disk usage: when each began and ended.
+async fn df_reads(b: &crate::chromium::Browser) -> Vec<(f64, f64)> {
+    let v = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .filter(e => e.name.includes('/system/df'))
+               .map(e => [e.startTime, e.responseEnd]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_f64().unwrap(), r[1].as_f64().unwrap()))
+        .collect()
+}
+
+/// What a page shows that it should not: an error panel, or the disk
+/// usage gone (blank while read again).
+async fn troubles(b: &crate::chromium::Browser, kept: &str) -> Vec<String> {
+    let found = b
+        .client
+        .execute(
+            "const out = [...document.querySelectorAll('.problem, [data-df-stale], .loading')].map(e => e.textContent);
+             if (!document.querySelector(arguments[0])) out.push('no ' + arguments[0]);
+             return out;",
+            vec![serde_json::json!(kept)],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disk_usage_is_read_once_at_a_time_shared_and_never_blanks() {
+    // An engine of its own: what changes it here is only what this test does.
+    let (_private, host) = PrivateEngine::unix();
+    crate::util::ensure_image(&host);
+    let relay = Relay::start_with(&host, &["--console-dir", &crate::browser::console_dir()]);
+    // Two people: one on the system page, one on the volumes page.
+    let system = crate::chromium::Browser::start().await;
+    system
+        .client
+        .goto(&relay.url("/console/system"))
+        .await
+        .unwrap();
+    system.css("[data-df-total]").await;
+    let volumes = crate::chromium::Browser::start().await;
+    volumes
+        .client
+        .goto(&relay.url("/console/volumes"))
+        .await
+        .unwrap();
+    volumes.css("h1").await;
+    volumes.gone(".loading").await;
+
+    // Choosing what to prune reads nothing again, and nothing blanks.
+    let before = df_reads(&system).await.len();
+    for what in ["volumes", "all unused images", "build cache", "containers"] {
+        system
+            .by_name("checkbox", what)
+            .await
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(
+            troubles(&system, "[data-df-total]").await,
+            Vec::<String>::new()
+        );
+    }
+    assert_eq!(
+        df_reads(&system).await.len(),
+        before,
+        "a checkbox read /system/df"
+    );
+
+    // A burst of changes: both pages keep their figures, never an error,
+    // while Docker 20.10 refuses a second disk-usage read during one.
+    let tag = unique("df-burst");
+    let burst = {
+        let (tag, host) = (tag.clone(), host.clone());
+        std::thread::spawn(move || {
+            for i in 0..6 {
+                let v = format!("{tag}-{i}");
+                docker_ok(&host, &["volume", "create", &v]);
+                let _ = docker(
+                    &host,
+                    &["run", "--rm", "-v", &format!("{v}:/data"), IMAGE, "true"],
+                );
+                docker_ok(&host, &["volume", "rm", &v]);
+            }
+        })
+    };
+    let watched = Instant::now();
+    while !burst.is_finished() || watched.elapsed() < Duration::from_secs(3) {
+        assert_eq!(
+            troubles(&system, "[data-df-total]").await,
+            Vec::<String>::new(),
+            "system page"
+        );
+        assert_eq!(
+            troubles(&volumes, "h1").await,
+            Vec::<String>::new(),
+            "volumes page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    burst.join().unwrap();
+    // Events were many (a volume made, a container made, started, gone, the
+    // volume gone, six times); reads of the figures fewer, and one at a time.
+    let reads = df_reads(&system).await;
+    assert!(
+        (before + 1..before + 30).contains(&reads.len()),
+        "{} reads",
+        reads.len() - before
+    );
+    for pair in reads.windows(2) {
+        assert!(pair[1].0 >= pair[0].1, "two reads at once: {pair:?}");
+    }
+
+    // What changed shows, read once the changes settle.
+    let last = format!("{tag}-last");
+    docker_ok(&host, &["volume", "create", &last]);
+    volumes.css(&format!("tr[data-volume='{last}']")).await;
+    system.end().await;
+    volumes.end().await;
+}

@@ -18,16 +18,17 @@ async fn bulk_stop_stops_all_selected_and_reports_each() {
     let cs: Vec<Container> = (0..3).map(|_| quick_stopping("bulk")).collect();
     let bystander = quick_stopping("bulk-not");
     let (_relay, b) = open(&engine(), "/console/containers").await;
+    // Found as a screen reader names them.
     for c in &cs {
-        b.css(&format!("{} input[data-select]", row(&c.name)))
-            .await
-            .click()
-            .await
-            .unwrap();
+        let pick = b.by_name("checkbox", &format!("Select {}", c.name)).await;
+        b.wait_on_screen(&pick, "the row's checkbox").await;
+        pick.click().await.unwrap();
     }
     b.wait_text("[data-bulk-bar]", |t| t.contains("3 selected"))
         .await;
-    b.css("[data-bulk=stop]").await.click().await.unwrap();
+    let stop = b.by_name("button", "Stop the 3 selected").await;
+    b.wait_on_screen(&stop, "the bulk stop").await;
+    stop.click().await.unwrap();
     let summary = b
         .wait_text("section.bulk[data-bulk-done=true]", |t| {
             t.contains("all 3 done")
@@ -44,13 +45,17 @@ async fn bulk_stop_stops_all_selected_and_reports_each() {
     }
     // Bulk remove asks first, then removes each.
     for c in &cs[..2] {
-        b.css(&format!("{} input[data-select]", row(&c.name)))
+        b.by_name("checkbox", &format!("Select {}", c.name))
             .await
             .click()
             .await
             .unwrap();
     }
-    b.css("[data-bulk=remove]").await.click().await.unwrap();
+    b.by_name("button", "Remove the 2 selected")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.css("[data-action=confirm-remove]")
         .await
         .click()
@@ -81,13 +86,11 @@ async fn a_compose_project_is_a_group_with_stack_actions() {
         })
         .await;
     assert!(head.contains(&project), "{head}");
-    b.css(&format!(
-        "tr.group[data-project='{project}'] [data-stack=stop]"
-    ))
-    .await
-    .click()
-    .await
-    .unwrap();
+    b.by_name("button", &format!("Stop the project {project}"))
+        .await
+        .click()
+        .await
+        .unwrap();
     assert!(wait_until(WAIT, || a.state() == "exited" && b_c.state() == "exited"));
     b.end().await;
 }
@@ -215,7 +218,7 @@ async fn the_create_form_checks_fields_and_makes_the_container() {
     );
     // This engine has no bridge network, so the ports can't be bound: create
     // only.
-    b.css("[data-start-now]").await.click().await.unwrap();
+    b.css("[data-flag=start-now]").await.click().await.unwrap();
     b.css("[data-action=create]").await.click().await.unwrap();
     b.wait_text("[data-container-name]", |t| t.contains(&name))
         .await;
@@ -265,7 +268,7 @@ async fn the_create_form_checks_fields_and_makes_the_container() {
         .send_keys(&Key::Backspace.to_string().repeat(5))
         .await
         .unwrap();
-    b.css("[data-start-now]").await.click().await.unwrap();
+    b.css("[data-flag=start-now]").await.click().await.unwrap();
     b.css("[data-action=create]").await.click().await.unwrap();
     b.wait_text("[data-error-for=name]", |t| t.contains("already in use"))
         .await;

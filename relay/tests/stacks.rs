@@ -96,7 +96,11 @@ async fn a_stack_made_by_docker_compose_is_listed_and_stopped_as_a_stack() {
     .await;
 
     // Stopped as a stack: compose agrees.
-    b.click("[data-stack-action=stop]").await;
+    let stop = b
+        .by_name("button", &format!("Stop the stack {project}"))
+        .await;
+    b.reveal(&stop, "the stack's stop").await;
+    stop.click().await.unwrap();
     b.wait_text("[data-bulk-done=true]", |t| t.contains("all 2 done"))
         .await;
     assert!(wait_until(WAIT, || states(&project) == ["exited", "exited"]));
@@ -106,7 +110,11 @@ async fn a_stack_made_by_docker_compose_is_listed_and_stopped_as_a_stack() {
     assert!(ps.matches("Exit").count() == 2, "{ps}");
 
     // Removed after asking: containers and the network compose made.
-    b.click("[data-stack-action=remove]").await;
+    b.by_name("button", &format!("Remove the stack {project}"))
+        .await
+        .click()
+        .await
+        .unwrap();
     b.click("[data-action=confirm-remove]").await;
     b.css("[data-stack-empty]").await;
     assert!(wait_until(WAIT, || states(&project).is_empty()));

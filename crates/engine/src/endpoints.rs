@@ -11,9 +11,8 @@ use std::marker::PhantomData;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::models::{
-    ContainerCreateBody, ContainerCreateResponse, ContainerInspectResponse, ContainerStatsResponse,
-    ContainerSummary, ContainerSummaryStateEnum, ContainerTopResponse, CreateImageInfo,
-    EventMessage, ExecConfig, IdResponse, ImageSummary, SystemInfo, SystemVersion,
+    ContainerCreateResponse, ContainerStatsResponse, ContainerSummary, ContainerSummaryStateEnum,
+    ContainerTopResponse, CreateImageInfo, EventMessage, ExecConfig, IdResponse,
 };
 use crate::version::ApiVersion;
 
@@ -191,11 +190,13 @@ impl Api {
         Endpoint::new(Method::Get, "/_ping".to_owned())
     }
 
-    pub fn version(&self) -> Endpoint<SystemVersion> {
+    /// As the engine gave it, every field (newer ones included).
+    pub fn version(&self) -> Endpoint<serde_json::Value> {
         self.get("/version")
     }
 
-    pub fn info(&self) -> Endpoint<SystemInfo> {
+    /// As the engine gave it, every field (newer ones included).
+    pub fn info(&self) -> Endpoint<serde_json::Value> {
         self.get("/info")
     }
 
@@ -239,14 +240,10 @@ impl Api {
         self.get(&format!("/events{q}"))
     }
 
-    pub fn container_inspect(&self, id: &str) -> Endpoint<ContainerInspectResponse> {
-        self.get(&format!("/containers/{}/json", component(id)))
-    }
-
-    /// The same answer as JSON, exactly as the engine gave it: what an
-    /// inspect view must show (fields newer than the models included), and
-    /// much less code in the console than the full model's decoder.
-    pub fn container_inspect_raw(&self, id: &str) -> Endpoint<serde_json::Value> {
+    /// As JSON, exactly as the engine gave it: what an inspect view must
+    /// show (fields newer than the models included), and much less code in
+    /// the console than the full model's decoder.
+    pub fn container_inspect(&self, id: &str) -> Endpoint<serde_json::Value> {
         self.get(&format!("/containers/{}/json", component(id)))
     }
 
@@ -319,22 +316,24 @@ impl Api {
         e
     }
 
-    pub fn container_create(
-        &self,
-        name: Option<&str>,
-        body: &ContainerCreateBody,
-    ) -> Endpoint<ContainerCreateResponse> {
-        let mut q = Query::default();
-        if let Some(n) = name.filter(|n| !n.is_empty()) {
-            q.pair("name", n);
-        }
-        let mut e: Endpoint<ContainerCreateResponse> = self.post(&format!("/containers/create{q}"));
-        e.body = Some(serde_json::to_string(body).expect("create body serializes"));
-        e
+    /// Starts an exec: a hijack, which a browser reaches through the
+    /// relay's WebSocket ([`crate::relay::ws::exec`]); this is the call the
+    /// relay makes for it, and so what its policy reads.
+    pub fn exec_start(&self, exec: &str) -> Endpoint<()> {
+        self.post(&format!("/exec/{}/start", component(exec)))
+    }
+
+    /// Attaches to the main process: a hijack, reached as
+    /// [`Api::exec_start`] is ([`crate::relay::ws::attach`]).
+    pub fn container_attach(&self, id: &str) -> Endpoint<()> {
+        self.post(&format!(
+            "/containers/{}/attach?stream=1&stdin=1&stdout=1&stderr=1",
+            component(id)
+        ))
     }
 
     /// Create from a body built as JSON (see [`crate::run::RunSpec::body`]).
-    pub fn container_create_raw(
+    pub fn container_create(
         &self,
         name: Option<&str>,
         body: &serde_json::Value,
@@ -349,17 +348,8 @@ impl Api {
     }
 
     /// Whether an image is here (404 when not), as raw JSON.
-    pub fn image_inspect_raw(&self, reference: &str) -> Endpoint<serde_json::Value> {
+    pub fn image_inspect(&self, reference: &str) -> Endpoint<serde_json::Value> {
         self.get(&format!("/images/{}/json", image_path(reference)))
-    }
-
-    /// `/info` as the engine gave it, every field (newer ones included).
-    pub fn info_raw(&self) -> Endpoint<serde_json::Value> {
-        self.get("/info")
-    }
-
-    pub fn version_raw(&self) -> Endpoint<serde_json::Value> {
-        self.get("/version")
     }
 
     /// Disk usage by images, containers, volumes and build cache.
@@ -374,7 +364,7 @@ impl Api {
     ) -> Endpoint<serde_json::Value> {
         let mut f = filters.clone();
         f.insert("dangling".into(), vec!["true".into()]);
-        self.networks_where(&f)
+        self.networks(&f)
     }
 
     /// `POST /{what}/prune` with the engine's filters; the answer says what
@@ -393,12 +383,10 @@ impl Api {
         self.post(&format!("/{}/prune{q}", what.collection()))
     }
 
-    /// The image list as raw JSON (`all` includes intermediate layers):
-    /// engines differ in how they write an untagged image's tags.
-    pub fn images_raw(&self, all: bool) -> Endpoint<serde_json::Value> {
-        let mut q = Query::default();
-        q.flag("all", all);
-        self.get(&format!("/images/json{q}"))
+    /// The image list as raw JSON: engines differ in how they write an
+    /// untagged image's tags.
+    pub fn images(&self) -> Endpoint<serde_json::Value> {
+        self.get("/images/json")
     }
 
     pub fn image_history(&self, reference: &str) -> Endpoint<serde_json::Value> {
@@ -444,7 +432,7 @@ impl Api {
         e
     }
 
-    pub fn volume_inspect_raw(&self, name: &str) -> Endpoint<serde_json::Value> {
+    pub fn volume_inspect(&self, name: &str) -> Endpoint<serde_json::Value> {
         self.get(&format!("/volumes/{}", component(name)))
     }
 
@@ -455,14 +443,6 @@ impl Api {
             Method::Delete,
             format!("{}/volumes/{}{q}", self.version.prefix(), component(name)),
         )
-    }
-
-    pub fn networks_raw(&self) -> Endpoint<serde_json::Value> {
-        self.get("/networks")
-    }
-
-    pub fn network_inspect_raw(&self, id: &str) -> Endpoint<serde_json::Value> {
-        self.get(&format!("/networks/{}", component(id)))
     }
 
     pub fn network_create(&self, body: &serde_json::Value) -> Endpoint<serde_json::Value> {
@@ -496,10 +476,6 @@ impl Api {
         e
     }
 
-    pub fn images(&self) -> Endpoint<Vec<ImageSummary>> {
-        self.get("/images/json")
-    }
-
     /// Pulls `reference` (`name`, `name:tag` or `name@digest`); progress
     /// arrives as JSON lines, and so do errors, inside a 200.
     pub fn image_pull(&self, reference: &str) -> Endpoint<JsonStream<CreateImageInfo>> {
@@ -522,11 +498,8 @@ impl Api {
         self.get(&format!("/containers/json{q}"))
     }
 
-    /// Networks matching the engine's filters, as raw JSON.
-    pub fn networks_where(
-        &self,
-        filters: &BTreeMap<String, Vec<String>>,
-    ) -> Endpoint<serde_json::Value> {
+    /// Networks matching the engine's filters (none: all), as raw JSON.
+    pub fn networks(&self, filters: &BTreeMap<String, Vec<String>>) -> Endpoint<serde_json::Value> {
         let mut q = Query::default();
         q.filters(filters);
         self.get(&format!("/networks{q}"))
@@ -544,7 +517,7 @@ impl Api {
 
     /// Swarm nodes (a manager only), as raw JSON: updates send the spec
     /// back whole, fields newer than the models included.
-    pub fn nodes_raw(&self) -> Endpoint<serde_json::Value> {
+    pub fn nodes(&self) -> Endpoint<serde_json::Value> {
         self.get("/nodes")
     }
 
@@ -559,7 +532,7 @@ impl Api {
     }
 
     /// Swarm services with their running and desired task counts.
-    pub fn services_raw(&self) -> Endpoint<serde_json::Value> {
+    pub fn services(&self) -> Endpoint<serde_json::Value> {
         self.get("/services?status=1")
     }
 
@@ -593,10 +566,7 @@ impl Api {
     }
 
     /// Tasks matching the engine's filters (`service` → `[name]`).
-    pub fn tasks_raw(
-        &self,
-        filters: &BTreeMap<String, Vec<String>>,
-    ) -> Endpoint<serde_json::Value> {
+    pub fn tasks(&self, filters: &BTreeMap<String, Vec<String>>) -> Endpoint<serde_json::Value> {
         let mut q = Query::default();
         q.filters(filters);
         self.get(&format!("/tasks{q}"))
@@ -711,10 +681,10 @@ mod tests {
     fn swarm_paths() {
         let f = BTreeMap::from([("service".to_owned(), vec!["web".to_owned()])]);
         assert_eq!(
-            api().tasks_raw(&f).path,
+            api().tasks(&f).path,
             "/v1.41/tasks?filters=%7B%22service%22%3A%5B%22web%22%5D%7D"
         );
-        assert_eq!(api().services_raw().path, "/v1.41/services?status=1");
+        assert_eq!(api().services().path, "/v1.41/services?status=1");
         let up = api().service_update("a/b", 7, &serde_json::json!({}));
         assert_eq!(
             (up.method, up.path.as_str(), up.body.as_deref()),
@@ -795,6 +765,11 @@ mod tests {
                 "/v1.41/containers/c/archive?path=%2Fetc%2Fos%20release"
             )
         );
+        assert_eq!(
+            api().container_attach("c").path,
+            "/v1.41/containers/c/attach?stream=1&stdin=1&stdout=1&stderr=1"
+        );
+        assert_eq!(api().exec_start("e1").path, "/v1.41/exec/e1/start");
         let up = api().container_upload("c", "/tmp");
         assert_eq!(
             (up.method, up.path.as_str()),
@@ -804,13 +779,7 @@ mod tests {
             api().container_stats("c", true).path,
             "/v1.41/containers/c/stats?stream=1"
         );
-        let create = api().container_create(
-            Some("web"),
-            &ContainerCreateBody {
-                image: Some("busybox".into()),
-                ..Default::default()
-            },
-        );
+        let create = api().container_create(Some("web"), &serde_json::json!({"Image": "busybox"}));
         assert_eq!(create.path, "/v1.41/containers/create?name=web");
         assert_eq!(create.body.as_deref(), Some(r#"{"Image":"busybox"}"#));
     }
@@ -836,7 +805,7 @@ mod tests {
     #[test]
     fn image_references() {
         assert_eq!(
-            api().image_inspect_raw("localhost:5000/team/app:v1").path,
+            api().image_inspect("localhost:5000/team/app:v1").path,
             "/v1.41/images/localhost%3A5000/team/app%3Av1/json"
         );
         assert_eq!(split_reference("busybox"), ("busybox", "latest"));

@@ -6,114 +6,28 @@
 
 use std::collections::{HashMap, HashSet};
 
-use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
-use berth_engine::{Api, ApiVersion, ContainerAction, Endpoint};
+use berth_engine::models::{ContainerStatsResponse, ContainerSummaryStateEnum as State};
+use berth_engine::{ContainerAction, Fanned, JsonLines, Usage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError};
-use crate::app::{href, Engine};
-use crate::live::{container_filters, follow_events, latest};
-use crate::routes::bulk::{self, Bulk, BulkAction, BulkPanel};
-use crate::ui::{ago, Notices, Problem};
+use crate::api::{self, href, ApiError, Engine};
+use crate::live::{follow_events, latest, of_types, StreamSlot};
+use crate::state::bulk::{Bulk, BulkAction};
+use crate::state::containers::{self as model, Phase, Row, STATES};
+use crate::ui::bulk::{self, BulkButtons, BulkPanel};
+use crate::ui::remove::{Removal, RemoveDialog};
+use crate::ui::{act_then, ago, bytes, named, refusal, Call, Notices, Problem, Reconnecting};
 
-/// A row's worth of a container, flattened for display and filtering.
-#[derive(Clone, PartialEq)]
-struct Row {
-    id: String,
-    name: String,
-    image: String,
-    state: State,
-    status: String,
-    ports: String,
-    created: i64,
-    /// The `com.docker.compose.project` label: the stack it belongs to.
-    project: String,
-}
-
-/// The compose label every compose tool sets.
-pub const PROJECT_LABEL: &str = "com.docker.compose.project";
-
-impl Row {
-    fn new(c: ContainerSummary) -> Row {
-        let name = crate::ui::container_name(&c);
-        let mut ports: Vec<String> = c
-            .ports
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| {
-                let proto = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
-                match (p.ip, p.public_port) {
-                    (Some(ip), Some(public)) => format!("{ip}:{public}→{}/{proto}", p.private_port),
-                    _ => format!("{}/{proto}", p.private_port),
-                }
-            })
-            .collect();
-        ports.dedup();
-        Row {
-            id: c.id.unwrap_or_default(),
-            name,
-            image: c.image.unwrap_or_default(),
-            state: c.state.unwrap_or(State::EMPTY),
-            status: c.status.unwrap_or_default(),
-            ports: ports.join(", "),
-            created: c.created.unwrap_or_default(),
-            project: c
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(PROJECT_LABEL))
-                .cloned()
-                .unwrap_or_default(),
-        }
-    }
-
-    fn matches(&self, text: &str, state: &str) -> bool {
-        let state_ok = state.is_empty() || self.state.to_string() == state;
-        let text = text.trim().to_lowercase();
-        state_ok
-            && (text.is_empty()
-                || [
-                    &self.name,
-                    &self.image,
-                    &self.id,
-                    &self.status,
-                    &self.ports,
-                    &self.project,
-                ]
-                .iter()
-                .any(|f| f.to_lowercase().contains(&text)))
-    }
-}
-
-const STATES: [(&str, &str); 7] = [
-    ("", "All states"),
-    ("running", "Running"),
-    ("exited", "Exited"),
-    ("paused", "Paused"),
-    ("created", "Created"),
-    ("restarting", "Restarting"),
-    ("dead", "Dead"),
+/// The actions a selection or a project's row offers (remove aside).
+const BULK: [ContainerAction; 4] = [
+    ContainerAction::Start,
+    ContainerAction::Stop,
+    ContainerAction::Restart,
+    ContainerAction::Kill,
 ];
-
-/// What the remove dialog is asking about.
-#[derive(Clone)]
-pub struct Removal {
-    pub id: String,
-    pub name: String,
-    pub running: bool,
-}
-
-/// Where the list is: the table is built once it has rows and then only
-/// updated row by row, so a click never lands on a node being replaced.
-#[derive(Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Failed(ApiError),
-    Empty,
-    Listed,
-}
 
 #[component]
 pub fn Containers() -> impl IntoView {
@@ -126,14 +40,9 @@ pub fn Containers() -> impl IntoView {
         Ok::<_, ApiError>(all.into_iter().map(Row::new).collect::<Vec<_>>())
     });
     reload();
-    let live = follow_events(engine, container_filters(None), reload);
+    let live = follow_events(engine, of_types(&["container"]), reload);
 
-    let phase = Memo::new(move |_| match &*rows.read() {
-        None => Phase::Loading,
-        Some(Err(e)) => Phase::Failed(e.clone()),
-        Some(Ok(v)) if v.is_empty() => Phase::Empty,
-        Some(Ok(_)) => Phase::Listed,
-    });
+    let phase = Memo::new(move |_| rows.with(Phase::of));
     let by_id = Memo::new(move |_| {
         rows.with(|r| match r {
             Some(Ok(v)) => v
@@ -160,58 +69,22 @@ pub fn Containers() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let grouped = RwSignal::new(false);
-    // Every container in display order (by project when grouped). The
-    // table draws them all once and the filter only hides rows: a keystroke
-    // toggles attributes instead of building and dropping rows.
+    // Every container in display order. The table draws them all once and
+    // the filter only hides rows: a keystroke toggles attributes instead of
+    // building and dropping rows.
     let order = Memo::new(move |_| {
         rows.with(|r| match r {
-            Some(Ok(v)) => {
-                let mut all: Vec<&Row> = v.iter().collect();
-                if grouped.get() {
-                    all.sort_by(|a, b| {
-                        (a.project.is_empty(), &a.project, &a.name).cmp(&(
-                            b.project.is_empty(),
-                            &b.project,
-                            &b.name,
-                        ))
-                    });
-                }
-                all.into_iter().map(|row| row.id.clone()).collect()
-            }
-            _ => Vec::<String>::new(),
+            Some(Ok(v)) => model::order(v, grouped.get()),
+            _ => vec![],
         })
     });
-    // Those that pass the filter, in the same order.
     let shown = Memo::new(move |_| {
         let (t, s) = (text.get(), state.get());
-        let map = by_id.read();
-        order.with(|o| {
-            o.iter()
-                .filter(|id| map.get(*id).is_some_and(|row| row.matches(&t, &s)))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+        by_id.with(|m| order.with(|o| model::shown(o, m, &t, &s)))
     });
     let visible = Memo::new(move |_| shown.with(|s| s.iter().cloned().collect::<HashSet<_>>()));
-    // What the table draws: rows, and a header before each project's rows
-    // when grouped (keys `g:project`).
-    let items = Memo::new(move |_| {
-        if !grouped.get() {
-            return order.get();
-        }
-        let map = by_id.read();
-        let mut out = vec![];
-        let mut last = None;
-        for id in order.read().iter() {
-            let project = map.get(id).map(|r| r.project.clone()).unwrap_or_default();
-            if last.as_ref() != Some(&project) {
-                out.push(format!("g:{project}"));
-                last = Some(project);
-            }
-            out.push(id.clone());
-        }
-        out
-    });
+    let items =
+        Memo::new(move |_| by_id.with(|m| order.with(|o| model::items(o, m, grouped.get()))));
     let selected = RwSignal::new(HashSet::<String>::new());
     let cursor = RwSignal::new(None::<String>);
     let bulk = RwSignal::new(None::<Bulk>);
@@ -221,11 +94,11 @@ pub fn Containers() -> impl IntoView {
     let total = move || rows.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, Vec::len));
 
     let busy = RwSignal::new(Vec::<String>::new());
-    let removal = RwSignal::new(None::<Removal>);
+    let removal = RwSignal::new(None::<(String, Removal)>);
 
-    // `/` jumps to the filter, unless the person is typing somewhere.
+    // `/` jumps to the filter, j/k walk the list, x selects, Enter opens.
     let filter_input = NodeRef::<leptos::html::Input>::new();
-    let slash = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         // Keys while typing belong to the field.
         let typing = ev
             .target()
@@ -235,7 +108,7 @@ pub fn Containers() -> impl IntoView {
             || ev.ctrl_key()
             || ev.meta_key()
             || ev.alt_key()
-            || removal.get_untracked().is_some()
+            || removal.with_untracked(Option::is_some)
         {
             return;
         }
@@ -282,45 +155,24 @@ pub fn Containers() -> impl IntoView {
             _ => {}
         }
     });
-    on_cleanup(move || slash.remove());
+    on_cleanup(move || keys.remove());
 
-    // Runs one call for one container, then reloads the list; failures are
-    // told in the engine's words.
-    let run = move |id: String, what: String, call: Endpoint<()>| {
+    // One call for one container, its row busy meanwhile, then a reload.
+    let act = move |id: String, what: String, call: Call| {
         busy.update(|b| b.push(id.clone()));
-        spawn_local(async move {
-            if let Err(err) = api::act(call).await {
-                notices.error(format!("Could not {what}: {err}"));
-            }
+        act_then(engine, notices, what, call, move |_| {
             busy.update(|b| b.retain(|x| *x != id));
             reload();
         });
     };
-    let with_api = move |id: String, what: String, make: Box<dyn FnOnce(Api) -> Endpoint<()>>| {
-        spawn_local(async move {
-            match engine.api().await {
-                Ok(api) => run(id, what, make(api)),
-                Err(err) => notices.error(err.to_string()),
-            }
-        });
-    };
-    let act = move |id: String, name: String, action: ContainerAction| {
-        let what = format!("{} {name}", action.verb());
-        let target = id.clone();
-        with_api(
-            id,
-            what,
-            Box::new(move |api| api.container_action(&target, action)),
-        );
-    };
     let confirm_remove = move |volumes: bool| {
-        let Some(r) = removal.get_untracked() else {
+        let Some((id, r)) = removal.get_untracked() else {
             return;
         };
         removal.set(None);
-        let target = r.id.clone();
-        with_api(
-            r.id,
+        let target = id.clone();
+        act(
+            id,
             format!("remove {}", r.name),
             Box::new(move |api| api.container_remove(&target, r.running, volumes)),
         );
@@ -328,18 +180,15 @@ pub fn Containers() -> impl IntoView {
 
     // Bulk: the same call for many containers, each item's outcome shown as
     // it lands; containers already in the asked-for state are skipped.
-    let run_bulk = move |verb: &'static str, targets: Vec<(String, String)>, action: BulkAction| {
-        let items = bulk::items(
-            targets.into_iter().map(|(id, name)| {
-                let state = by_id.with_untracked(|m| m.get(&id).map(|r| r.state));
-                (id, name, state)
-            }),
-            action,
-        );
+    let run_bulk = move |targets: Vec<(String, String)>, action: BulkAction| {
+        let targets = targets.into_iter().map(|(id, name)| {
+            let state = by_id.with_untracked(|m| m.get(&id).map(|r| r.state));
+            (id, name, state)
+        });
         selected.set(HashSet::new());
-        bulk::run(engine, bulk, verb, items, action, reload);
+        bulk::run(engine, bulk, Bulk::new(action, targets), reload);
     };
-    let selection = move || {
+    let selection = Memo::new(move |_| {
         let sel = selected.get();
         by_id.with(|m| {
             shown.with(|ids| {
@@ -349,18 +198,7 @@ pub fn Containers() -> impl IntoView {
                     .collect::<Vec<_>>()
             })
         })
-    };
-    let project_members = move |project: &str| {
-        by_id.with_untracked(|m| {
-            let mut v: Vec<(String, String)> = m
-                .values()
-                .filter(|r| r.project == project)
-                .map(|r| (r.id.clone(), r.name.clone()))
-                .collect();
-            v.sort_by(|a, b| a.1.cmp(&b.1));
-            v
-        })
-    };
+    });
     let all_shown_selected = move || {
         let sel = selected.get();
         shown.with(|ids| !ids.is_empty() && ids.iter().all(|i| sel.contains(i)))
@@ -373,26 +211,20 @@ pub fn Containers() -> impl IntoView {
             HashSet::new()
         });
     };
-    let merged_logs_href = move |targets: &[(String, String)]| {
+    let merged_logs_href = |targets: &[(String, String)]| {
         let ids: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
         href(&format!("/logs?ids={}", ids.join(",")))
     };
     let bulk_bar = move || {
-        let targets = selection();
-        (!targets.is_empty()).then(|| {
-            let n = targets.len();
-            let logs = merged_logs_href(&targets);
-            let t = StoredValue::new(targets);
-            let go = move |verb: &'static str, action: BulkAction| run_bulk(verb, t.get_value(), action);
+        let n = selection.with(Vec::len);
+        (n > 0).then(|| {
+            let what = Signal::derive(move || format!("the {} selected", selection.with(Vec::len)));
             view! {
-                <div class="bulk-bar" data-bulk-bar="">
-                    <strong>{format!("{n} selected")}</strong>
-                    <button data-bulk="start" on:click=move |_| go("start", BulkAction::Act(ContainerAction::Start))>"start"</button>
-                    <button data-bulk="stop" on:click=move |_| go("stop", BulkAction::Act(ContainerAction::Stop))>"stop"</button>
-                    <button data-bulk="restart" on:click=move |_| go("restart", BulkAction::Act(ContainerAction::Restart))>"restart"</button>
-                    <button data-bulk="kill" on:click=move |_| go("kill", BulkAction::Act(ContainerAction::Kill))>"kill"</button>
-                    <button class="danger" data-bulk="remove" on:click=move |_| bulk_removal.set(Some(t.get_value()))>"remove…"</button>
-                    <A href=logs attr:class="button">"merged logs"</A>
+                <div class="bulk-bar" data-bulk-bar="" role="group" aria-label="Selected containers">
+                    <strong>{move || format!("{} selected", selection.with(Vec::len))}</strong>
+                    <BulkButtons what actions=&BULK on_act=move |a| run_bulk(selection.get_untracked(), a)
+                        on_remove=move || bulk_removal.set(Some(selection.get_untracked()))/>
+                    <A href=move || selection.with(|t| merged_logs_href(t)) attr:class="button">"merged logs"</A>
                     <button class="link" on:click=move |_| selected.set(HashSet::new())>"clear selection"</button>
                 </div>
             }
@@ -400,7 +232,7 @@ pub fn Containers() -> impl IntoView {
     };
     let group_header = move |project: String| {
         let p = StoredValue::new(project.clone());
-        let members = move || project_members(&p.get_value());
+        let members = move || by_id.with_untracked(|m| model::members(m, &p.get_value()));
         let summary = move || {
             by_id.with(|m| {
                 let (all, running) = m
@@ -426,7 +258,7 @@ pub fn Containers() -> impl IntoView {
             project.clone()
         };
         let stack = !project.is_empty();
-        let go = move |verb: &'static str, action: BulkAction| run_bulk(verb, members(), action);
+        let what = Signal::derive(move || format!("the project {}", p.get_value()));
         view! {
             <tr class="group" data-project=project.clone() hidden=hidden>
                 <td colspan="9">
@@ -435,17 +267,27 @@ pub fn Containers() -> impl IntoView {
                         <span class="muted">{summary}</span>
                         {stack.then(|| view! {
                             <div class="actions">
-                                <button data-stack="start" on:click=move |_| go("start", BulkAction::Act(ContainerAction::Start))>"start"</button>
-                                <button data-stack="stop" on:click=move |_| go("stop", BulkAction::Act(ContainerAction::Stop))>"stop"</button>
-                                <button data-stack="restart" on:click=move |_| go("restart", BulkAction::Act(ContainerAction::Restart))>"restart"</button>
-                                <button class="danger" data-stack="remove" on:click=move |_| bulk_removal.set(Some(members()))>"remove…"</button>
-                                <A href=move || merged_logs_href(&members()) attr:class="button">"logs"</A>
+                                <BulkButtons what actions=&bulk::STACK on_act=move |a| run_bulk(members(), a)
+                                    on_remove=move || bulk_removal.set(Some(members()))/>
+                                <A href=move || merged_logs_href(&members()) attr:class="button"
+                                    attr:aria-label=format!("Logs of the project {project}")>"logs"</A>
                             </div>
                         })}
                     </div>
                 </td>
             </tr>
         }
+    };
+    let ctx = RowCtx {
+        engine,
+        by_id,
+        busy,
+        act,
+        removal,
+        selected,
+        cursor,
+        usage,
+        visible,
     };
 
     let table = move || {
@@ -466,13 +308,16 @@ pub fn Containers() -> impl IntoView {
                     <For each=move || items.get() key=|k| k.clone() let:key>
                         {match key.strip_prefix("g:") {
                             Some(project) => group_header(project.to_owned()).into_any(),
-                            None => row_view(key, RowCtx { policy: engine.policy, by_id, busy, act, removal, selected, cursor, usage, visible }).into_any(),
+                            None => row_view(key, ctx).into_any(),
                         }}
                     </For>
                 </tbody>
             </table>
         }
     };
+    let create_refused = refusal(engine, |api| {
+        api.container_create(None, &serde_json::Value::Null)
+    });
 
     view! {
         <h1>"Containers"</h1>
@@ -484,15 +329,16 @@ pub fn Containers() -> impl IntoView {
             </select>
             <label class="check"><input type="checkbox" data-group-projects="" prop:checked=move || grouped.get()
                 on:change=move |ev| grouped.set(event_target_checked(&ev))/>" group by compose project"</label>
-            <A href=href("/create") attr:class="button primary">"New container"</A>
+            {move || match create_refused.get() {
+                None => view! { <A href=href("/create") attr:class="button primary" attr:data-action="new-container">"New container"</A> }.into_any(),
+                Some(why) => view! {
+                    <button class="primary" data-action="new-container" disabled title=why.clone() aria-description=why>"New container"</button>
+                }.into_any(),
+            }}
         </div>
         {bulk_bar}
         {move || bulk.get().map(|b| view! { <BulkPanel bulk=b on_close=move || bulk.set(None)/> })}
-        <Show when=move || !live.get()>
-            <p class="banner" data-problem="reconnecting" role="status">
-                "Lost the live connection to the engine; reconnecting… The list may be out of date."
-            </p>
-        </Show>
+        <Reconnecting live/>
         {move || match phase.get() {
             Phase::Loading => view! { <p class="loading">"Loading containers…"</p> }.into_any(),
             Phase::Failed(err) => view! { <Problem err retry=reload/> }.into_any(),
@@ -501,13 +347,13 @@ pub fn Containers() -> impl IntoView {
             }.into_any(),
             Phase::Listed => table().into_any(),
         }}
-        {move || removal.get().map(|r| view! { <RemoveDialog removal=r on_cancel=move || removal.set(None) on_confirm=confirm_remove/> })}
+        {move || removal.get().map(|(_, r)| view! { <RemoveDialog removal=r on_cancel=move || removal.set(None) on_confirm=confirm_remove/> })}
         {move || bulk_removal.get().map(|targets| {
             let n = targets.len();
             let t = StoredValue::new(targets);
-            view! { <RemoveDialog removal=Removal { id: String::new(), name: format!("{n} containers"), running: true }
+            view! { <RemoveDialog removal=Removal { name: format!("{n} containers"), running: true }
                 on_cancel=move || bulk_removal.set(None)
-                on_confirm=move |volumes| { let targets = t.get_value(); bulk_removal.set(None); run_bulk("remove", targets, BulkAction::Remove { volumes }); }/> }
+                on_confirm=move |volumes| { bulk_removal.set(None); run_bulk(t.get_value(), BulkAction::Remove { volumes }); }/> }
         })}
     }
 }
@@ -531,7 +377,7 @@ fn scroll_into_view(id: &str) {
 fn live_usage(
     engine: Engine,
     by_id: Memo<HashMap<String, Row>>,
-) -> RwSignal<HashMap<String, berth_engine::Usage>> {
+) -> RwSignal<HashMap<String, Usage>> {
     let usage = RwSignal::new(HashMap::new());
     let running = Memo::new(move |_| {
         let mut ids: Vec<String> = by_id.with(|m| {
@@ -544,7 +390,7 @@ fn live_usage(
         ids.truncate(berth_engine::fanin::MAX_SOURCES);
         ids
     });
-    let slot = crate::live::StreamSlot::new();
+    let slot = StreamSlot::new();
     Effect::new(move |_| {
         let ids = running.get();
         let Some(signal) = slot.renew() else { return };
@@ -558,16 +404,15 @@ fn live_usage(
                 .iter()
                 .map(|id| api.container_stats(id, true).path)
                 .collect();
-            let mut lines: Vec<
-                berth_engine::JsonLines<berth_engine::models::ContainerStatsResponse>,
-            > = ids.iter().map(|_| berth_engine::JsonLines::new()).collect();
-            let each = |f: berth_engine::Fanned| {
-                if let berth_engine::Fanned::Data { source, bytes } = f {
+            let mut lines: Vec<JsonLines<ContainerStatsResponse>> =
+                ids.iter().map(|_| JsonLines::new()).collect();
+            let each = |f: Fanned| {
+                if let Fanned::Data { source, bytes } = f {
                     let n = usize::from(source);
                     if let Some(l) = lines.get_mut(n) {
                         l.push(&bytes);
                         while let Some(Ok(sample)) = l.next_value() {
-                            let u = berth_engine::Usage::of(&sample);
+                            let u = Usage::of(&sample);
                             usage.update(|m| {
                                 m.insert(ids[n].clone(), u);
                             });
@@ -583,36 +428,28 @@ fn live_usage(
 
 /// What every row shares.
 #[derive(Clone, Copy)]
-struct RowCtx<A: Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static> {
-    policy: LocalResource<berth_engine::Policy>,
+struct RowCtx<A: Fn(String, String, Call) + Copy + Send + Sync + 'static> {
+    engine: Engine,
     by_id: Memo<HashMap<String, Row>>,
     busy: RwSignal<Vec<String>>,
     act: A,
-    removal: RwSignal<Option<Removal>>,
+    removal: RwSignal<Option<(String, Removal)>>,
     selected: RwSignal<HashSet<String>>,
     cursor: RwSignal<Option<String>>,
-    usage: RwSignal<HashMap<String, berth_engine::Usage>>,
+    usage: RwSignal<HashMap<String, Usage>>,
     visible: Memo<HashSet<String>>,
 }
 
 /// One row. It reads its container from `by_id` through memos, so its
 /// cells change only when that container's data does, and its buttons only
-/// when its state does.
+/// when its state does. Each control is named for its container
+/// ("Select web", "Stop web"); the policy's refusals disable them, saying
+/// why.
 fn row_view(
     id: String,
-    ctx: RowCtx<impl Fn(String, String, ContainerAction) + Copy + Send + Sync + 'static>,
+    ctx: RowCtx<impl Fn(String, String, Call) + Copy + Send + Sync + 'static>,
 ) -> impl IntoView {
-    let RowCtx {
-        policy,
-        by_id,
-        busy,
-        act,
-        removal,
-        selected,
-        cursor,
-        usage,
-        visible,
-    } = ctx;
+    let RowCtx { engine, by_id, .. } = ctx;
     let row = Memo::new({
         let id = id.clone();
         move |_| by_id.with(|m| m.get(&id).cloned())
@@ -622,60 +459,52 @@ fn row_view(
     let state = Memo::new(move |_| row.with(|r| r.as_ref().map_or(State::EMPTY, |r| r.state)));
     let is_busy = Signal::derive({
         let id = id.clone();
-        move || busy.with(|b| b.contains(&id))
+        move || ctx.busy.with(|b| b.contains(&id))
     });
-    let name = field(|r| r.name.clone());
-    // Why the relay would refuse a call, if it would: checked on the same
-    // endpoint the action sends.
-    let denied =
-        move |endpoint: Endpoint<()>| policy.get().and_then(|p| p.check_endpoint(&endpoint).err());
-    let buttons = {
-        let id = id.clone();
-        move || {
-            let catalogue = Api::new(ApiVersion::MIN);
-            ContainerAction::ALL
-                .into_iter()
-                .filter(|a| a.applies_to(state.get()))
-                .map(|action| {
-                    let why = denied(catalogue.container_action(&id, action));
-                    let blocked = why.is_some();
-                    view! {
-                        <button data-action=action.verb() title=why disabled=move || blocked || is_busy.get()
-                            on:click=move |_| if let Some(r) = row.get_untracked() { act(r.id, r.name, action) }>
-                            {action.verb()}
-                        </button>
-                    }
-                })
-                .collect_view()
-        }
+    let name =
+        Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default()));
+    let buttons = move || {
+        ContainerAction::ALL
+            .into_iter()
+            .filter(|a| a.applies_to(state.get()))
+            .map(|action| {
+                let why = engine.refusal(|api| api.container_action("x", action));
+                let blocked = why.is_some();
+                view! {
+                    <button data-action=action.verb() aria-label=move || named(action.verb(), &name.get())
+                        title=why.clone() aria-description=why disabled=move || blocked || is_busy.get()
+                        on:click=move |_| if let Some(r) = row.get_untracked() {
+                            let id = r.id.clone();
+                            (ctx.act)(r.id, format!("{} {}", action.verb(), r.name), Box::new(move |api| api.container_action(&id, action)))
+                        }>
+                        {action.verb()}
+                    </button>
+                }
+            })
+            .collect_view()
     };
-    let remove_denied = {
-        let id = id.clone();
-        move || denied(Api::new(ApiVersion::MIN).container_remove(&id, true, true))
-    };
-    let remove_blocked = {
-        let remove_denied = remove_denied.clone();
-        move || is_busy.get() || remove_denied().is_some()
-    };
+    let remove_refused = refusal(engine, |api| api.container_remove("x", true, true));
     let ask_remove = move |_| {
         if let Some(r) = row.get_untracked() {
-            let running = matches!(r.state, State::RUNNING | State::RESTARTING | State::PAUSED);
-            removal.set(Some(Removal {
-                id: r.id,
-                name: r.name,
-                running,
-            }));
+            let running = r.is_up();
+            ctx.removal.set(Some((
+                r.id,
+                Removal {
+                    name: r.name,
+                    running,
+                },
+            )));
         }
     };
     let is_selected = {
         let id = id.clone();
-        move || selected.with(|s| s.contains(&id))
+        Signal::derive(move || ctx.selected.with(|s| s.contains(&id)))
     };
     let toggle = {
         let id = id.clone();
         move |ev: leptos::ev::Event| {
             let on = event_target_checked(&ev);
-            selected.update(|s| {
+            ctx.selected.update(|s| {
                 if on {
                     s.insert(id.clone());
                 } else {
@@ -686,27 +515,23 @@ fn row_view(
     };
     let focused = {
         let id = id.clone();
-        move || cursor.with(|c| c.as_deref() == Some(id.as_str()))
+        move || ctx.cursor.with(|c| c.as_deref() == Some(id.as_str()))
     };
     let live = {
         let id = id.clone();
         move || {
-            usage.with(|u| {
-                u.get(&id).map(|u| {
-                    format!(
-                        "{:.1} % · {}",
-                        u.cpu_percent,
-                        crate::ui::bytes(u.mem_used as i64)
-                    )
-                })
+            ctx.usage.with(|u| {
+                u.get(&id)
+                    .map(|u| format!("{:.1} % · {}", u.cpu_percent, bytes(u.mem_used as i64)))
             })
         }
     };
     view! {
         <tr data-container=name data-id=id.clone() data-state=move || state.get().to_string() aria-busy=move || is_busy.get().to_string()
-            hidden={ let id = id.clone(); move || !visible.with(|v| v.contains(&id)) }
-            class:focused=focused aria-selected={ let is_selected = is_selected.clone(); move || is_selected().to_string() }>
-            <td class="pick"><input type="checkbox" aria-label="Select" data-select="" prop:checked=is_selected.clone() on:change=toggle/></td>
+            hidden={ let id = id.clone(); move || !ctx.visible.with(|v| v.contains(&id)) }
+            class:focused=focused aria-selected=move || is_selected.get().to_string()>
+            <td class="pick"><input type="checkbox" aria-label=move || named("select", &name.get()) data-select=""
+                prop:checked=is_selected on:change=toggle/></td>
             <td data-label="Name" class="name" title=id.clone()><A href=href(&format!("/containers/{id}"))>{name}</A></td>
             <td data-label="Image">{field(|r| r.image.clone())}</td>
             <td data-label="State"><span class=move || format!("state {}", state.get())>{move || state.get().to_string()}</span></td>
@@ -716,39 +541,10 @@ fn row_view(
             <td data-label="Created">{field(|r| ago(r.created))}</td>
             <td data-label="Actions"><div class="actions">
                 {buttons}
-                <button class="danger" data-action="remove" title=remove_denied disabled=remove_blocked on:click=ask_remove>"remove"</button>
+                <button class="danger" data-action="remove" aria-label=move || named("remove", &name.get())
+                    title=remove_refused aria-description=remove_refused
+                    disabled=move || is_busy.get() || remove_refused.get().is_some() on:click=ask_remove>"remove"</button>
             </div></td>
         </tr>
-    }
-}
-
-#[component]
-pub fn RemoveDialog(
-    removal: Removal,
-    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
-    on_confirm: impl Fn(bool) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let volumes = RwSignal::new(false);
-    let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    // Focus starts on Cancel: Enter alone must not destroy anything.
-    Effect::new(move |_| {
-        if let Some(b) = cancel_ref.get() {
-            let _ = b.focus();
-        }
-    });
-    view! {
-        <div class="backdrop" on:click=move |_| on_cancel()>
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="remove-title"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
-                <h2 id="remove-title">"Remove " {removal.name.clone()} "?"</h2>
-                {removal.running.then(|| view! { <p class="warn">"It is running: it will be killed first."</p> })}
-                <label><input type="checkbox" on:change=move |ev| volumes.set(event_target_checked(&ev))/>" Also remove its anonymous volumes"</label>
-                <div class="buttons">
-                    <button node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
-                    <button class="danger" data-action="confirm-remove" on:click=move |_| on_confirm(volumes.get_untracked())>"Remove"</button>
-                </div>
-            </div>
-        </div>
     }
 }

@@ -1,14 +1,14 @@
 //! The engine at a glance: version, host, resources, container and image
 //! counts.
 
-use berth_engine::models::{SystemInfo, SystemVersion};
 use leptos::prelude::*;
+use serde_json::Value;
 
-use crate::api::{call, ApiError};
-use crate::app::Engine;
+use crate::api::{call, ApiError, Engine};
+use crate::state::json::{json_number, json_text};
 use crate::ui::{bytes, Problem};
 
-async fn load(engine: Engine) -> Result<(SystemInfo, SystemVersion), ApiError> {
+async fn load(engine: Engine) -> Result<(Value, Value), ApiError> {
     let api = engine.api().await?;
     Ok((call(api.info()).await?, call(api.version()).await?))
 }
@@ -22,7 +22,7 @@ pub fn Dashboard() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading engine facts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((info, version)) => facts(info, version).into_any(),
+                    Ok((info, version)) => facts(&info, &version).into_any(),
                     Err(err) => view! { <Problem err retry=move || data.refetch()/> }.into_any(),
                 }
             })}
@@ -30,29 +30,37 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
-fn facts(info: SystemInfo, version: SystemVersion) -> impl IntoView {
-    let n = |v: Option<i64>| v.unwrap_or(0).to_string();
-    let s = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+fn facts(info: &Value, version: &Value) -> impl IntoView {
+    let text = |v: &Value, pointer: &str| {
+        Some(json_text(v, pointer))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "—".into())
+    };
+    let n = |pointer: &str| json_number(info, pointer).to_string();
     let card = |label: &'static str, value: String| {
         view! { <div class="card" data-fact=label><div class="label">{label}</div><div class="value">{value}</div></div> }
     };
+    let memory = info
+        .pointer("/MemTotal")
+        .and_then(Value::as_i64)
+        .map_or_else(|| "—".into(), bytes);
     view! {
         <section class="cards">
-            {card("Engine", format!("Docker {}", s(version.version)))}
-            {card("API", format!("{} (min {})", s(version.api_version), s(version.min_api_version)))}
-            {card("OS", s(info.operating_system))}
-            {card("Kernel", s(info.kernel_version))}
-            {card("Architecture", s(info.architecture))}
-            {card("CPUs", n(info.ncpu))}
-            {card("Memory", info.mem_total.map(bytes).unwrap_or_else(|| "—".into()))}
-            {card("Images", n(info.images))}
+            {card("Engine", format!("Docker {}", text(version, "/Version")))}
+            {card("API", format!("{} (min {})", text(version, "/ApiVersion"), text(version, "/MinAPIVersion")))}
+            {card("OS", text(info, "/OperatingSystem"))}
+            {card("Kernel", text(info, "/KernelVersion"))}
+            {card("Architecture", text(info, "/Architecture"))}
+            {card("CPUs", n("/NCPU"))}
+            {card("Memory", memory)}
+            {card("Images", n("/Images"))}
         </section>
         <h2>"Containers"</h2>
         <section class="cards">
-            {card("Total", n(info.containers))}
-            {card("Running", n(info.containers_running))}
-            {card("Paused", n(info.containers_paused))}
-            {card("Stopped", n(info.containers_stopped))}
+            {card("Total", n("/Containers"))}
+            {card("Running", n("/ContainersRunning"))}
+            {card("Paused", n("/ContainersPaused"))}
+            {card("Stopped", n("/ContainersStopped"))}
         </section>
     }
 }

@@ -11,8 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::api;
-use crate::app::Engine;
+use crate::api::{self, Engine};
 use crate::live::{sleep, StreamSlot};
 use crate::ui::local_seconds;
 

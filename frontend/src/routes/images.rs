@@ -7,18 +7,18 @@
 use std::collections::HashMap;
 
 use berth_engine::endpoints::Prune;
-use berth_engine::Method;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError};
-use crate::app::Engine;
-use crate::live::follow_events;
-use crate::routes::create::{pull, Pull, PullView};
-use crate::ui::{ago, bytes, container_name, Confirm, Notices, Problem};
+use crate::api::{self, ApiError, Engine};
+use crate::live::{follow_events, of_types};
+use crate::state::containers::container_name;
+use crate::state::create::Pull;
+use crate::state::json::{json_items, json_number, json_strings, json_text, label_matches};
+use crate::ui::dialog::{Confirm, Dialog};
+use crate::ui::pull::{pull, PullView};
+use crate::ui::{act_then, ago, bytes, named, refusal, save_as, Notices, Problem, Reconnecting};
 
 /// One row: an image under one of its tags (or none, when dangling).
 #[derive(Clone, PartialEq)]
@@ -57,7 +57,7 @@ impl Image {
 
 async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
     let api = engine.api().await?;
-    let list = api::call(api.images_raw(false)).await?;
+    let list = api::call(api.images()).await?;
     let containers = api::call(api.containers(true)).await?;
     let mut users: HashMap<String, Vec<String>> = HashMap::new();
     for c in &containers {
@@ -69,18 +69,12 @@ async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
         }
     }
     let mut images: Vec<Image> = vec![];
-    for i in list.as_array().map(Vec::as_slice).unwrap_or_default() {
-        let id = i["Id"].as_str().unwrap_or_default().to_owned();
-        let mut tags: Vec<String> = i["RepoTags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(Value::as_str)
-                    .filter(|t| *t != "<none>:<none>")
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+    for i in json_items(&list, "") {
+        let id = json_text(i, "/Id");
+        let mut tags: Vec<String> = json_strings(i, "/RepoTags")
+            .into_iter()
+            .filter(|t| t != "<none>:<none>")
+            .collect();
         tags.sort();
         let n = tags.len();
         if tags.is_empty() {
@@ -92,8 +86,8 @@ async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
                 id: id.clone(),
                 tag,
                 tags: n,
-                size: i["Size"].as_i64().unwrap_or(0),
-                created: i["Created"].as_i64().unwrap_or(0),
+                size: json_number(i, "/Size"),
+                created: json_number(i, "/Created"),
                 used_by: used_by.clone(),
                 labels: i["Labels"].as_object().cloned().unwrap_or_default(),
             });
@@ -121,7 +115,7 @@ fn prune_preview(all: &[Image], every: bool, label: &str) -> (Vec<String>, i64) 
         let dangling = rows.iter().all(|r| r.dangling());
         if first.used_by.is_empty()
             && (every || dangling)
-            && crate::ui::label_matches(Some(&first.labels), label)
+            && label_matches(Some(&first.labels), label)
         {
             names.push(if dangling {
                 first.short_id()
@@ -148,18 +142,9 @@ pub fn Images() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
     let images = LocalResource::new(move || load_images(engine));
-    let live = follow_events(
-        engine,
-        {
-            let mut f = std::collections::BTreeMap::new();
-            f.insert(
-                "type".to_owned(),
-                vec!["image".to_owned(), "container".to_owned()],
-            );
-            f
-        },
-        move || images.refetch(),
-    );
+    let live = follow_events(engine, of_types(&["image", "container"]), move || {
+        images.refetch()
+    });
     let text = RwSignal::new(String::new());
     let dangling_only = RwSignal::new(false);
     let busy = RwSignal::new(None::<Busy>);
@@ -180,33 +165,33 @@ pub fn Images() -> impl IntoView {
     let prune = move || {
         pruning.set(false);
         let (every, label) = (prune_all.get_untracked(), prune_label.get_untracked());
-        spawn_local(async move {
-            let mut filters = std::collections::BTreeMap::new();
-            if !label.trim().is_empty() {
-                filters.insert("label".to_owned(), vec![label.trim().to_owned()]);
-            }
-            let what = if every {
-                Prune::AllUnusedImages
-            } else {
-                Prune::DanglingImages
-            };
-            match async { api::call(engine.api().await?.prune(what, &filters)).await }.await {
-                Ok(answer) => {
-                    let gone = answer["ImagesDeleted"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
+        let mut filters = std::collections::BTreeMap::new();
+        if !label.trim().is_empty() {
+            filters.insert("label".to_owned(), vec![label.trim().to_owned()]);
+        }
+        let what = if every {
+            Prune::AllUnusedImages
+        } else {
+            Prune::DanglingImages
+        };
+        act_then(
+            engine,
+            notices,
+            "prune images".into(),
+            move |api| api.prune(what, &filters),
+            move |answer| {
+                if let Some(answer) = answer {
+                    let gone = json_items(&answer, "/ImagesDeleted");
                     let deleted = gone.iter().filter(|g| g.get("Deleted").is_some()).count();
                     let untagged = gone.iter().filter(|g| g.get("Untagged").is_some()).count();
                     pruned.set(Some(format!(
                         "Pruned: {deleted} layers deleted, {untagged} tags removed, {} reclaimed.",
-                        bytes(answer["SpaceReclaimed"].as_i64().unwrap_or(0))
+                        bytes(json_number(&answer, "/SpaceReclaimed"))
                     )));
                 }
-                Err(e) => notices.error(format!("Could not prune images: {e}")),
-            }
-            images.refetch();
-        });
+                images.refetch();
+            },
+        );
     };
 
     let do_pull = move |ev: leptos::ev::SubmitEvent| {
@@ -262,7 +247,7 @@ pub fn Images() -> impl IntoView {
                 let history = api::call(api.image_history(&r))
                     .await
                     .map_err(|e| e.to_string());
-                let inspect = api::call(api.image_inspect_raw(&r))
+                let inspect = api::call(api.image_inspect(&r))
                     .await
                     .map_err(|e| e.to_string());
                 Ok::<_, ApiError>((history, inspect))
@@ -276,17 +261,14 @@ pub fn Images() -> impl IntoView {
     };
     let save = move |image: Image| {
         let r = image.reference();
-        spawn_local(async move {
-            let result = async {
-                let api = engine.api().await?;
-                let file = format!("{}.tar", r.replace(['/', ':'], "_"));
-                api::download(api.image_save(&r), &file).await
-            }
-            .await;
-            if let Err(e) = result {
-                notices.error(format!("Could not save {r}: {e}"));
-            }
-        });
+        let file = format!("{}.tar", r.replace(['/', ':'], "_"));
+        save_as(
+            engine,
+            notices,
+            format!("save {r}"),
+            move |api| api.image_save(&r),
+            file,
+        );
     };
     let tag = move |image: Image| {
         let Some(target) = web_sys::window()
@@ -299,33 +281,32 @@ pub fn Images() -> impl IntoView {
         else {
             return;
         };
-        spawn_local(async move {
-            let result =
-                async { api::act(engine.api().await?.image_tag(&image.id, target.trim())).await }
-                    .await;
-            if let Err(e) = result {
-                notices.error(format!("Could not tag {}: {e}", image.reference()));
-            }
-            images.refetch();
-        });
+        let what = format!("tag {}", image.reference());
+        act_then(
+            engine,
+            notices,
+            what,
+            move |api| api.image_tag(&image.id, target.trim()),
+            move |_| images.refetch(),
+        );
     };
     let remove = move |image: Image, force: bool| {
         removing.set(None);
-        spawn_local(async move {
-            // A tag is untagged (the image goes with its last tag); a
-            // dangling image goes by id.
-            let target = if image.dangling() {
-                image.id.clone()
-            } else {
-                image.tag.clone()
-            };
-            let result =
-                async { api::call(engine.api().await?.image_remove(&target, force)).await }.await;
-            if let Err(e) = result {
-                notices.error(format!("Could not remove {}: {e}", image.reference()));
-            }
-            images.refetch();
-        });
+        // A tag is untagged (the image goes with its last tag); a dangling
+        // image goes by id.
+        let target = if image.dangling() {
+            image.id.clone()
+        } else {
+            image.tag.clone()
+        };
+        let what = format!("remove {}", image.reference());
+        act_then(
+            engine,
+            notices,
+            what,
+            move |api| api.image_remove(&target, force),
+            move |_| images.refetch(),
+        );
     };
 
     // Rows are keyed, so a reload (any image or container event) keeps
@@ -349,6 +330,9 @@ pub fn Images() -> impl IntoView {
         },
     );
     let failed = Memo::new(move |_| images.get().and_then(Result::err));
+    let tag_refused = refusal(engine, |api| api.image_tag("x", "y"));
+    let save_refused = refusal(engine, |api| api.image_save("x"));
+    let remove_refused = refusal(engine, |api| api.image_remove("x", false));
     let row = move |i: Image| {
         let (a, b, c, d) = (i.clone(), i.clone(), i.clone(), i.clone());
         let tags = if i.dangling() {
@@ -356,6 +340,7 @@ pub fn Images() -> impl IntoView {
         } else {
             i.tag.clone()
         };
+        let r = i.reference();
         view! {
             <tr data-image=i.reference()>
                 <td data-label="Repository:tag" class="name">{tags}</td>
@@ -364,10 +349,13 @@ pub fn Images() -> impl IntoView {
                 <td data-label="Created">{ago(i.created)}</td>
                 <td data-label="Used by">{if i.used_by.is_empty() { "—".to_owned() } else { i.used_by.join(", ") }}</td>
                 <td data-label="Actions"><div class="actions">
-                    <button on:click=move |_| open_detail(a.clone())>"history / inspect"</button>
-                    <button on:click=move |_| tag(b.clone())>"tag"</button>
-                    <button data-action="save" on:click=move |_| save(c.clone())>"save"</button>
-                    <button class="danger" data-action="remove" on:click=move |_| removing.set(Some(d.clone()))>"remove"</button>
+                    <button aria-label=format!("History and inspect of {r}") on:click=move |_| open_detail(a.clone())>"history / inspect"</button>
+                    <button aria-label=named("tag", &r) title=tag_refused aria-description=tag_refused
+                        disabled=move || tag_refused.get().is_some() on:click=move |_| tag(b.clone())>"tag"</button>
+                    <button data-action="save" aria-label=named("save", &r) title=save_refused aria-description=save_refused
+                        disabled=move || save_refused.get().is_some() on:click=move |_| save(c.clone())>"save"</button>
+                    <button class="danger" data-action="remove" aria-label=named("remove", &r) title=remove_refused aria-description=remove_refused
+                        disabled=move || remove_refused.get().is_some() on:click=move |_| removing.set(Some(d.clone()))>"remove"</button>
                 </div></td>
             </tr>
         }
@@ -389,15 +377,23 @@ pub fn Images() -> impl IntoView {
         }
     };
 
+    let pull_refused = refusal(engine, |api| api.image_pull("x"));
+    let load_refused = refusal(engine, |api| api.image_load());
+    let prune_refused = refusal(engine, |api| {
+        api.prune(Prune::DanglingImages, &Default::default())
+    });
     view! {
         <h1>"Images"</h1>
         <form class="toolbar" on:submit=do_pull>
             <input placeholder="image to pull, e.g. nginx:1.27" aria-label="Image to pull" data-pull-ref=""
                 prop:value=move || reference.get() on:input=move |ev| reference.set(event_target_value(&ev))/>
-            <button type="submit" class="primary" data-action="pull" disabled=move || busy.get().is_some()>"Pull"</button>
-            <label class="button">"Load from a tar…"<input type="file" accept=".tar,application/x-tar" class="hidden-input" data-load-tar="" node_ref=file_input on:change=on_load/></label>
+            <button type="submit" class="primary" data-action="pull" title=pull_refused aria-description=pull_refused
+                disabled=move || busy.get().is_some() || pull_refused.get().is_some()>"Pull"</button>
+            <label class="button" class:disabled=move || load_refused.get().is_some() title=load_refused>"Load from a tar…"
+                <input type="file" accept=".tar,application/x-tar" class="hidden-input" data-load-tar="" node_ref=file_input on:change=on_load
+                    disabled=move || load_refused.get().is_some() aria-description=load_refused/></label>
         </form>
-        {move || pull_error.get().map(|e| view! { <p class="warn" data-pull-error="">{e}</p> })}
+        {move || pull_error.get().map(|e| view! { <p class="warn" data-pull-error="" role="alert">{e}</p> })}
         {move || match busy.get() {
             Some(Busy::Pulling(_)) => pulled.get().map(|p| view! { <PullView pull=p/> }.into_any()),
             Some(Busy::Loading(name, f)) => Some(view! {
@@ -409,26 +405,20 @@ pub fn Images() -> impl IntoView {
             <input type="search" placeholder="Filter by tag or id" aria-label="Filter images" on:input=move |ev| text.set(event_target_value(&ev))/>
             <label class="check"><input type="checkbox" on:change=move |ev| dangling_only.set(event_target_checked(&ev))/>" dangling only"</label>
         </div>
-        <Show when=move || !live.get()>
-            <p class="banner" data-problem="reconnecting" role="status">"Lost the live connection to the engine; reconnecting…"</p>
-        </Show>
+        <Reconnecting live/>
         {list}
         {move || removing.get().map(|image| {
             let (a, b) = (image.clone(), image.clone());
             view! {
-                <div class="backdrop" on:click=move |_| removing.set(None)>
-                    <div class="dialog" role="dialog" aria-modal="true" on:click=|ev| ev.stop_propagation()
-                        on:keydown=move |ev| if ev.key() == "Escape" { removing.set(None) }>
-                        <h2>"Remove " {image.reference()} "?"</h2>
-                        {(image.tags > 1).then(|| view! { <p>"The image has other tags: only this tag goes."</p> })}
-                        {(!image.used_by.is_empty() && image.tags <= 1).then(|| view! { <p class="warn">{format!("Used by {}: only force removes it.", image.used_by.join(", "))}</p> })}
-                        <div class="buttons">
-                            <button autofocus on:click=move |_| removing.set(None)>"Cancel"</button>
-                            <button class="danger" on:click=move |_| remove(a.clone(), true)>"Force remove"</button>
-                            <button class="danger" data-action="confirm-remove" on:click=move |_| remove(b.clone(), false)>"Remove"</button>
-                        </div>
+                <Dialog title=format!("Remove {}?", image.reference()) on_close=move || removing.set(None)>
+                    {(image.tags > 1).then(|| view! { <p>"The image has other tags: only this tag goes."</p> })}
+                    {(!image.used_by.is_empty() && image.tags <= 1).then(|| view! { <p class="warn">{format!("Used by {}: only force removes it.", image.used_by.join(", "))}</p> })}
+                    <div class="buttons">
+                        <button autofocus on:click=move |_| removing.set(None)>"Cancel"</button>
+                        <button class="danger" on:click=move |_| remove(a.clone(), true)>"Force remove"</button>
+                        <button class="danger" data-action="confirm-remove" on:click=move |_| remove(b.clone(), false)>"Remove"</button>
                     </div>
-                </div>
+                </Dialog>
             }
         })}
         <h2>"Prune"</h2>
@@ -443,13 +433,14 @@ pub fn Images() -> impl IntoView {
         } else {
             format!("Would go ({}, up to {}): {}", names.len(), bytes(*size), names.join(", "))
         })}</p>
-        <button class="danger" data-action="prune" disabled=move || doomed.with(|d| d.0.is_empty()) on:click=move |_| pruning.set(true)>"Prune…"</button>
+        <button class="danger" data-action="prune" title=prune_refused aria-description=prune_refused
+            disabled=move || doomed.with(|d| d.0.is_empty()) || prune_refused.get().is_some() on:click=move |_| pruning.set(true)>"Prune…"</button>
         {move || pruned.get().map(|s| view! { <p class="ok" data-pruned="">{s}</p> })}
         {move || pruning.get().then(|| {
             let n = doomed.with_untracked(|d| d.0.len());
             view! {
                 <Confirm title=format!("Prune {n} images?")
-                    body="They are deleted for good; pulling or loading them again is the only way back.".into()
+                    body="They are deleted for good; pulling or loading them again is the only way back."
                     yes="Yes, prune" action="confirm-prune" on_cancel=move || pruning.set(false) on_confirm=prune/>
             }
         })}
@@ -460,8 +451,8 @@ pub fn Images() -> impl IntoView {
                 {match history {
                     Ok(h) => view! {
                         <table class="list"><thead><tr><th>"Created by"</th><th>"Size"</th></tr></thead><tbody>
-                            {h.as_array().cloned().unwrap_or_default().into_iter().map(|l| view! {
-                                <tr><td><code>{l["CreatedBy"].as_str().unwrap_or_default().to_owned()}</code></td><td>{bytes(l["Size"].as_i64().unwrap_or(0))}</td></tr>
+                            {json_items(&h, "").iter().map(|l| view! {
+                                <tr><td><code>{json_text(l, "/CreatedBy")}</code></td><td>{bytes(json_number(l, "/Size"))}</td></tr>
                             }).collect_view()}
                         </tbody></table>
                     }.into_any(),
@@ -474,47 +465,20 @@ pub fn Images() -> impl IntoView {
     }
 }
 
-/// POSTs a tar to `/images/load` with XMLHttpRequest (for upload progress),
-/// streamed by the browser from disk; returns what the engine says it
-/// loaded, or its error.
+/// POSTs a tar to `/images/load`, streamed by the browser from disk with
+/// its progress shown; returns what the engine says it loaded, or its error.
 async fn load_tar(
     engine: Engine,
     file: &web_sys::File,
     busy: RwSignal<Option<Busy>>,
 ) -> Result<String, String> {
     let api = engine.api().await.map_err(|e| e.to_string())?;
-    let endpoint = api.image_load();
-    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "no XMLHttpRequest")?;
-    xhr.open(Method::Post.as_str(), &api::url(&endpoint.path))
-        .map_err(|_| "cannot open the upload")?;
-    let _ = xhr.set_request_header("Content-Type", "application/x-tar");
-    if let Some(t) = api::token() {
-        let _ = xhr.set_request_header("Authorization", &format!("Bearer {t}"));
-    }
     let name = file.name();
     busy.set(Some(Busy::Loading(name.clone(), 0.0)));
-    let on_progress =
-        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
-            if ev.length_computable() && ev.total() > 0.0 {
-                busy.set(Some(Busy::Loading(name.clone(), ev.loaded() / ev.total())));
-            }
-        });
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-    }
-    let done = js_sys::Promise::new(&mut |resolve, _| xhr.set_onloadend(Some(&resolve)));
-    xhr.send_with_opt_blob(Some(file))
-        .map_err(|_| "cannot send the tar")?;
-    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
-    drop(on_progress);
-    let status = xhr.status().unwrap_or(0);
-    let body = xhr.response_text().ok().flatten().unwrap_or_default();
-    if status == 0 {
-        return Err("the relay did not answer".into());
-    }
-    if !(200..300).contains(&status) {
-        return Err(berth_engine::error_message(status, body.as_bytes()));
-    }
+    let progress = move |f| busy.set(Some(Busy::Loading(name.clone(), f)));
+    let body = api::upload(&api.image_load(), file, progress)
+        .await
+        .map_err(|e| e.to_string())?;
     // The answer is JSON lines; an error can arrive inside the 200.
     let mut loaded = vec![];
     for line in body.lines().filter(|l| !l.trim().is_empty()) {

@@ -17,11 +17,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use crate::api::{self, ApiError};
-use crate::app::Engine;
-use crate::live::{follow_events, latest, sleep};
-use crate::routes::logs::{LogWorkbench, Source};
-use crate::ui::{act_then, json_text as text, Confirm, Notices, Problem};
+use crate::api::{self, ApiError, Engine};
+use crate::live::{follow_events, latest, of_types, sleep};
+use crate::state::json::{json_strings, json_text};
+use crate::ui::dialog::Confirm;
+use crate::ui::logs::{LogWorkbench, Source};
+use crate::ui::{act_then, named, refusal, Call, Notices, Problem, Reconnecting};
 
 fn num(v: &Value, pointer: &str) -> u64 {
     v.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
@@ -64,7 +65,8 @@ impl Facts {
             .iter()
             .any(|s| num(s, "/ServiceStatus/RunningTasks") != num(s, "/ServiceStatus/DesiredTasks"))
             || tasks.iter().any(|t| {
-                let (desired, state) = (text(t, "/DesiredState"), text(t, "/Status/State"));
+                let (desired, state) =
+                    (json_text(t, "/DesiredState"), json_text(t, "/Status/State"));
                 desired == "running"
                     && state != "running"
                     && state != "failed"
@@ -76,27 +78,27 @@ impl Facts {
 
 async fn load(engine: Engine) -> Result<Facts, ApiError> {
     let api = engine.api().await?;
-    let info = api::call(api.info_raw()).await?;
-    let state = text(&info, "/Swarm/LocalNodeState");
+    let info = api::call(api.info()).await?;
+    let state = json_text(&info, "/Swarm/LocalNodeState");
     if state != "active" {
         return Ok(Facts::Outside {
             state,
-            address: text(&info, "/Swarm/NodeAddr"),
+            address: json_text(&info, "/Swarm/NodeAddr"),
         });
     }
     if info.pointer("/Swarm/ControlAvailable") != Some(&Value::Bool(true)) {
         return Ok(Facts::Worker);
     }
     let none = BTreeMap::new();
-    let nodes = api::call(api.nodes_raw()).await?;
-    let services = api::call(api.services_raw()).await?;
-    let tasks = api::call(api.tasks_raw(&none)).await?;
+    let nodes = api::call(api.nodes()).await?;
+    let services = api::call(api.services()).await?;
+    let tasks = api::call(api.tasks(&none)).await?;
     let mut services = array(services);
-    services.sort_by_key(|s| text(s, "/Spec/Name"));
+    services.sort_by_key(|s| json_text(s, "/Spec/Name"));
     let mut nodes = array(nodes);
-    nodes.sort_by_key(|n| text(n, "/Description/Hostname"));
+    nodes.sort_by_key(|n| json_text(n, "/Description/Hostname"));
     Ok(Facts::Manager {
-        node_id: text(&info, "/Swarm/NodeID"),
+        node_id: json_text(&info, "/Swarm/NodeID"),
         nodes,
         services,
         tasks: array(tasks),
@@ -134,45 +136,25 @@ pub fn Swarm() -> impl IntoView {
             });
         }
     });
-    let filters = BTreeMap::from([(
-        "type".to_owned(),
-        vec![
-            "service".to_owned(),
-            "node".to_owned(),
-            "container".to_owned(),
-        ],
-    )]);
-    let live = follow_events(engine, filters, reload);
+    let live = follow_events(engine, of_types(&["service", "node", "container"]), reload);
 
-    // Runs a change; engine errors become notices, warnings info.
-    let change =
-        move |what: String,
-              call: Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<Value>>| {
-            spawn_local(async move {
-                match async { api::call(call(engine.api().await?)).await }.await {
-                    Ok(answer) => {
-                        for w in answer
-                            .get("Warnings")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
-                            notices.info(format!("{what}: {}", w.as_str().unwrap_or_default()));
-                        }
-                    }
-                    Err(e) => notices.error(format!("Could not {what}: {e}")),
-                }
-                reload();
-            });
-        };
-    let act = move |what: String, call: Act| act_then(engine, notices, what, call, reload);
+    // Runs a change; engine errors become notices, its warnings too.
+    let change = move |what: String, call: Change| {
+        let said = what.clone();
+        act_then(engine, notices, what, call, move |answer: Option<Value>| {
+            for w in answer.iter().flat_map(|a| json_strings(a, "/Warnings")) {
+                notices.info(format!("{said}: {w}"));
+            }
+            reload();
+        });
+    };
+    let act =
+        move |what: String, call: Call| act_then(engine, notices, what, call, move |_| reload());
 
     let manager = Memo::new(move |_| facts.with(|f| matches!(f, Some(Ok(Facts::Manager { .. })))));
     view! {
         <h1>"Swarm"</h1>
-        <Show when=move || !live.get()>
-            <p class="banner" data-problem="reconnecting" role="status">"Lost the live connection to the engine; reconnecting…"</p>
-        </Show>
+        <Reconnecting live/>
         {move || facts.get().map(|f| match f {
             Err(err) => view! { <Problem err retry=reload/> }.into_any(),
             Ok(Facts::Outside { state, address }) => {
@@ -199,62 +181,66 @@ pub fn Swarm() -> impl IntoView {
     }
 }
 
-use crate::ui::Call as Act;
+/// A change whose answer may carry warnings.
 type Change = Box<dyn FnOnce(berth_engine::Api) -> berth_engine::Endpoint<Value>>;
 
 #[component]
 fn Nodes(
     facts: RwSignal<Option<Result<Facts, ApiError>>>,
-    act: impl Fn(String, Act) + Copy + Send + Sync + 'static,
+    act: impl Fn(String, Call) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let nodes = Memo::new(move |_| {
         facts.with(|f| match f {
             Some(Ok(Facts::Manager { nodes, node_id, .. })) => nodes
                 .iter()
-                .map(|n| (n.clone(), text(n, "/ID") == *node_id))
+                .map(|n| (n.clone(), json_text(n, "/ID") == *node_id))
                 .collect(),
             _ => vec![],
         })
     });
     let set_availability = move |node: &Value, to: &'static str| {
-        let (id, version) = (text(node, "/ID"), num(node, "/Version/Index"));
+        let (id, version) = (json_text(node, "/ID"), num(node, "/Version/Index"));
         let spec = swarm::with_availability(node.get("Spec").unwrap_or(&Value::Null), to);
-        let host = text(node, "/Description/Hostname");
+        let host = json_text(node, "/Description/Hostname");
         act(
             format!("set {host} to {to}"),
             Box::new(move |api| api.node_update(&id, version, &spec)),
         );
     };
+    let engine = expect_context::<Engine>();
+    let update_refused = refusal(engine, |api| api.node_update("x", 0, &Value::Null));
     view! {
         <h2>"Nodes"</h2>
         <table class="list" data-nodes="">
             <thead><tr><th>"Host"</th><th>"Role"</th><th>"Availability"</th><th>"Status"</th><th>"Engine"</th><th>"Address"</th><th></th></tr></thead>
             <tbody>
-                <For each=move || nodes.get() key=|(n, _)| (text(n, "/ID"), num(n, "/Version/Index"), text(n, "/Status/State")) let:item>
+                <For each=move || nodes.get() key=|(n, _)| (json_text(n, "/ID"), num(n, "/Version/Index"), json_text(n, "/Status/State")) let:item>
                     {
                         let (n, me) = item;
-                        let host = text(&n, "/Description/Hostname");
+                        let host = json_text(&n, "/Description/Hostname");
                         let leader = n.pointer("/ManagerStatus/Leader") == Some(&Value::Bool(true));
-                        let role = format!("{}{}", text(&n, "/Spec/Role"), if leader { " (leader)" } else { "" });
-                        let availability = text(&n, "/Spec/Availability");
+                        let role = format!("{}{}", json_text(&n, "/Spec/Role"), if leader { " (leader)" } else { "" });
+                        let availability = json_text(&n, "/Spec/Availability");
                         let drained = availability == "drain";
                         let node = StoredValue::new(n.clone());
                         let key = host.clone();
                         view! {
-                            <tr data-node=key>
+                            <tr data-node=key.clone()>
                                 <td data-label="Host" class="name">{host}{me.then_some(" (this engine)")}</td>
                                 <td data-label="Role">{role}</td>
                                 <td data-label="Availability" data-availability="">{availability}</td>
-                                <td data-label="Status">{text(&n, "/Status/State")}</td>
-                                <td data-label="Engine">{text(&n, "/Description/Engine/EngineVersion")}</td>
-                                <td data-label="Address">{text(&n, "/Status/Addr")}</td>
+                                <td data-label="Status">{json_text(&n, "/Status/State")}</td>
+                                <td data-label="Engine">{json_text(&n, "/Description/Engine/EngineVersion")}</td>
+                                <td data-label="Address">{json_text(&n, "/Status/Addr")}</td>
                                 <td class="actions">
-                                    {if drained {
-                                        view! { <button data-node-action="activate" on:click=move |_| node.with_value(|n| set_availability(n, "active"))>"activate"</button> }.into_any()
-                                    } else {
-                                        view! { <button data-node-action="drain" title="Move its tasks elsewhere and place no new ones"
-                                            on:click=move |_| node.with_value(|n| set_availability(n, "drain"))>"drain"</button> }.into_any()
-                                    }}
+                                    {
+                                        let (verb, to) = if drained { ("activate", "active") } else { ("drain", "drain") };
+                                        let hint = if drained { "Place tasks on it again" } else { "Move its tasks elsewhere and place no new ones" };
+                                        view! { <button data-node-action=verb aria-label=named(verb, &key)
+                                            title=move || update_refused.get().unwrap_or_else(|| hint.to_owned()) aria-description=update_refused
+                                            disabled=move || update_refused.get().is_some()
+                                            on:click=move |_| node.with_value(|n| set_availability(n, to))>{verb}</button> }
+                                    }
                                 </td>
                             </tr>
                         }
@@ -269,7 +255,7 @@ fn Nodes(
 fn Services(
     facts: RwSignal<Option<Result<Facts, ApiError>>>,
     change: impl Fn(String, Change) + Copy + Send + Sync + 'static,
-    act: impl Fn(String, Act) + Copy + Send + Sync + 'static,
+    act: impl Fn(String, Call) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let services = Memo::new(move |_| {
         facts.with(|f| match f {
@@ -287,20 +273,20 @@ fn Services(
             <thead><tr><th>"Name"</th><th>"Mode"</th><th>"Tasks"</th><th>"Image"</th><th>"Ports"</th><th>"Actions"</th></tr></thead>
             <tbody>
                 <For each=move || services.get()
-                    key=|s| (text(s, "/ID"), num(s, "/Version/Index"), num(s, "/ServiceStatus/RunningTasks"), num(s, "/ServiceStatus/DesiredTasks"), text(s, "/UpdateStatus/State"))
+                    key=|s| (json_text(s, "/ID"), num(s, "/Version/Index"), num(s, "/ServiceStatus/RunningTasks"), num(s, "/ServiceStatus/DesiredTasks"), json_text(s, "/UpdateStatus/State"))
                     let:s>
                     {service_row(s, open, removing, change)}
                 </For>
             </tbody>
         </table>
         {move || open.get().and_then(|id| {
-            let s = services.with(|all| all.iter().find(|s| text(s, "/ID") == id).cloned())?;
+            let s = services.with(|all| all.iter().find(|s| json_text(s, "/ID") == id).cloned())?;
             Some(view! { <ServiceDetail service=s facts/> })
         })}
         {move || removing.get().map(|(id, name)| {
             let n = name.clone();
             view! {
-                <Confirm title=format!("Remove the service {name}?") body="Its tasks are stopped and removed on every node.".into()
+                <Confirm title=format!("Remove the service {name}?") body="Its tasks are stopped and removed on every node."
                     on_cancel=move || removing.set(None)
                     on_confirm=move || {
                         removing.set(None);
@@ -318,8 +304,8 @@ fn service_row(
     removing: RwSignal<Option<(String, String)>>,
     change: impl Fn(String, Change) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let id = text(&s, "/ID");
-    let name = text(&s, "/Spec/Name");
+    let id = json_text(&s, "/ID");
+    let name = json_text(&s, "/Spec/Name");
     let version = num(&s, "/Version/Index");
     let replicated = s.pointer("/Spec/Mode/Replicated").is_some();
     let mode = if replicated {
@@ -332,7 +318,7 @@ fn service_row(
         num(&s, "/ServiceStatus/RunningTasks"),
         num(&s, "/ServiceStatus/DesiredTasks")
     );
-    let image = text(&s, "/Spec/TaskTemplate/ContainerSpec/Image");
+    let image = json_text(&s, "/Spec/TaskTemplate/ContainerSpec/Image");
     let ports = s
         .pointer("/Endpoint/Ports")
         .and_then(Value::as_array)
@@ -341,18 +327,18 @@ fn service_row(
                 .map(|p| {
                     format!(
                         "{}→{}/{}",
-                        text(p, "/PublishedPort"),
-                        text(p, "/TargetPort"),
-                        text(p, "/Protocol")
+                        json_text(p, "/PublishedPort"),
+                        json_text(p, "/TargetPort"),
+                        json_text(p, "/Protocol")
                     )
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         })
         .unwrap_or_default();
-    let update = match text(&s, "/UpdateStatus/State") {
+    let update = match json_text(&s, "/UpdateStatus/State") {
         u if u.is_empty() => String::new(),
-        u => format!(" (update {u}: {})", text(&s, "/UpdateStatus/Message")),
+        u => format!(" (update {u}: {})", json_text(&s, "/UpdateStatus/Message")),
     };
     let spec = StoredValue::new(s.get("Spec").cloned().unwrap_or(Value::Null));
     let replicas = RwSignal::new(num(&s, "/Spec/Mode/Replicated/Replicas").to_string());
@@ -382,6 +368,9 @@ fn service_row(
             Box::new(move |api| api.service_update(&id, version, &body)),
         );
     };
+    let engine = expect_context::<Engine>();
+    let update_refused = refusal(engine, |api| api.service_update("x", 0, &Value::Null));
+    let remove_refused = refusal(engine, |api| api.service_remove("x"));
     view! {
         <tr data-service=name.clone()>
             <td data-label="Name" class="name">{name.clone()}</td>
@@ -394,16 +383,20 @@ fn service_row(
                     <form class="inline" on:submit=scale>
                         <input class="narrow" type="number" min="0" aria-label=format!("Replicas of {name}") data-scale=""
                             prop:value=move || replicas.get() on:input=move |ev| replicas.set(event_target_value(&ev))/>
-                        <button type="submit" data-action="scale">"scale"</button>
+                        <button type="submit" data-action="scale" aria-label=named("scale", &name)
+                            title=update_refused aria-description=update_refused disabled=move || update_refused.get().is_some()>"scale"</button>
                     </form>
                 })}
                 <form class="inline" on:submit=set_image>
                     <input aria-label=format!("New image of {name3}") data-new-image=""
                         prop:value=move || new_image.get() on:input=move |ev| new_image.set(event_target_value(&ev))/>
-                    <button type="submit" data-action="update-image">"update"</button>
+                    <button type="submit" data-action="update-image" aria-label=format!("Update the image of {name3}")
+                        title=update_refused aria-description=update_refused disabled=move || update_refused.get().is_some()>"update"</button>
                 </form>
-                <button data-action="tasks" on:click=move |_| open.set(Some(id3.clone()))>"tasks & logs"</button>
-                <button class="danger" data-action="remove" on:click=move |_| removing.set(Some((id.clone(), name4.clone())))>"remove…"</button>
+                <button data-action="tasks" aria-label=format!("Tasks and logs of {name}") on:click=move |_| open.set(Some(id3.clone()))>"tasks & logs"</button>
+                <button class="danger" data-action="remove" aria-label=named("remove", &name)
+                    title=remove_refused aria-description=remove_refused disabled=move || remove_refused.get().is_some()
+                    on:click=move |_| removing.set(Some((id.clone(), name4.clone())))>"remove…"</button>
             </td>
         </tr>
     }
@@ -415,8 +408,8 @@ fn ServiceDetail(
     service: Value,
     facts: RwSignal<Option<Result<Facts, ApiError>>>,
 ) -> impl IntoView {
-    let id = text(&service, "/ID");
-    let name = text(&service, "/Spec/Name");
+    let id = json_text(&service, "/ID");
+    let name = json_text(&service, "/Spec/Name");
     let tasks = Memo::new({
         let id = id.clone();
         move |_| {
@@ -425,28 +418,28 @@ fn ServiceDetail(
                     let host = |node: &str| {
                         nodes
                             .iter()
-                            .find(|n| text(n, "/ID") == node)
-                            .map(|n| text(n, "/Description/Hostname"))
+                            .find(|n| json_text(n, "/ID") == node)
+                            .map(|n| json_text(n, "/Description/Hostname"))
                             .unwrap_or_else(|| node.to_owned())
                     };
                     let mut mine: Vec<(String, u64, String, String, String, String, String)> =
                         tasks
                             .iter()
-                            .filter(|t| text(t, "/ServiceID") == id)
+                            .filter(|t| json_text(t, "/ServiceID") == id)
                             .map(|t| {
-                                let err = text(t, "/Status/Err");
+                                let err = json_text(t, "/Status/Err");
                                 (
-                                    text(t, "/ID"),
+                                    json_text(t, "/ID"),
                                     num(t, "/Slot"),
-                                    host(&text(t, "/NodeID")),
-                                    text(t, "/DesiredState"),
-                                    text(t, "/Status/State"),
+                                    host(&json_text(t, "/NodeID")),
+                                    json_text(t, "/DesiredState"),
+                                    json_text(t, "/Status/State"),
                                     if err.is_empty() {
-                                        text(t, "/Status/Message")
+                                        json_text(t, "/Status/Message")
                                     } else {
                                         err
                                     },
-                                    text(t, "/Status/Timestamp"),
+                                    json_text(t, "/Status/Timestamp"),
                                 )
                             })
                             .collect();
@@ -488,7 +481,7 @@ fn ServiceDetail(
                     </For>
                 </tbody>
             </table>
-            <h2>{format!("Logs of {}", text(&service, "/Spec/Name"))}</h2>
+            <h2>{format!("Logs of {}", json_text(&service, "/Spec/Name"))}</h2>
             <LogWorkbench sources=source/>
         </section>
     }
@@ -496,6 +489,9 @@ fn ServiceDetail(
 
 #[component]
 fn CreateService(change: impl Fn(String, Change) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create_refused = refusal(expect_context::<Engine>(), |api| {
+        api.service_create(&Value::Null)
+    });
     let form = RwSignal::new(ServiceForm::default());
     let problems = RwSignal::new(Vec::<(ServiceField, String)>::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -547,7 +543,8 @@ fn CreateService(change: impl Fn(String, Change) + Copy + Send + Sync + 'static)
                             on:input=move |ev| { let v = event_target_value(&ev); form.update(|s| s.env = v); }></textarea>
                     </div>
                 </div>
-                <div class="buttons"><button type="submit" class="primary" data-action="create-service">"Create"</button></div>
+                <div class="buttons"><button type="submit" class="primary" data-action="create-service"
+                    title=create_refused aria-description=create_refused disabled=move || create_refused.get().is_some()>"Create"</button></div>
             </form>
         </details>
     }

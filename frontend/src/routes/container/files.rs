@@ -8,12 +8,10 @@ use berth_engine::Method;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError};
-use crate::app::Engine;
-use crate::routes::container::Current;
-use crate::ui::{bytes, Notices};
+use crate::api::{self, ApiError, Engine};
+use crate::ui::current::Current;
+use crate::ui::{bytes, named, refusal, save_as, Notices};
 
 /// `/a/b` + `c` → `/a/b/c`.
 fn join(dir: &str, name: &str) -> String {
@@ -74,7 +72,7 @@ pub fn Files() -> impl IntoView {
                 let api = engine.api().await?;
                 let endpoint =
                     api.container_archive(&current.id.get_untracked(), &path, Method::Get);
-                let resp = api::raw(&endpoint, api::Body::None).await?;
+                let resp = api::raw(&endpoint).await?;
                 let mut lister = TarLister::new();
                 let mut entries = vec![];
                 let mut failed = None;
@@ -112,19 +110,18 @@ pub fn Files() -> impl IntoView {
     });
 
     let download = move |path: String, name: String| {
-        spawn_local(async move {
-            let result = async {
-                let api = engine.api().await?;
-                let endpoint =
-                    api.container_archive(&current.id.get_untracked(), &path, Method::Get);
-                api::download(endpoint, &format!("{name}.tar")).await
-            }
-            .await;
-            if let Err(e) = result {
-                notices.error(format!("Could not download {path}: {e}"));
-            }
-        });
+        let target = current.id.get_untracked();
+        let what = format!("download {path}");
+        save_as(
+            engine,
+            notices,
+            what,
+            move |api| api.container_archive(&target, &path, Method::Get),
+            format!("{name}.tar"),
+        );
     };
+    let download_refused = refusal(engine, |api| api.container_archive("x", "/", Method::Get));
+    let upload_refused = refusal(engine, |api| api.container_upload("x", "/"));
 
     let file_input = NodeRef::<leptos::html::Input>::new();
     let on_files = move |_| {
@@ -165,8 +162,11 @@ pub fn Files() -> impl IntoView {
         <div class="toolbar files-bar">
             <span class="crumbs" data-files-dir=move || dir.get()>{crumbs}</span>
             <button on:click=move |_| dir.set(parent(&dir.get_untracked())) disabled=move || dir.get() == "/">"Up"</button>
-            <button on:click=move |_| { let d = dir.get_untracked(); let name = d.rsplit('/').find(|p| !p.is_empty()).unwrap_or("root").to_owned(); download(d, name) }>"Download this folder"</button>
-            <label class="button">"Upload here…"<input type="file" multiple class="hidden-input" data-files-upload="" node_ref=file_input on:change=on_files/></label>
+            <button title=download_refused aria-description=download_refused disabled=move || download_refused.get().is_some()
+                on:click=move |_| { let d = dir.get_untracked(); let name = d.rsplit('/').find(|p| !p.is_empty()).unwrap_or("root").to_owned(); download(d, name) }>"Download this folder"</button>
+            <label class="button" class:disabled=move || upload_refused.get().is_some() title=upload_refused>"Upload here…"
+                <input type="file" multiple class="hidden-input" data-files-upload="" node_ref=file_input on:change=on_files
+                    disabled=move || upload_refused.get().is_some() aria-description=upload_refused/></label>
         </div>
         {move || upload.get().map(|(name, fraction)| view! {
             <p class="progress-line" data-uploading="">{format!("Uploading {name}… ")}
@@ -182,7 +182,7 @@ pub fn Files() -> impl IntoView {
                     <tbody>{entries.into_iter().map(|e| {
                         let full = join(&dir.get_untracked(), &e.path);
                         let name = e.path.clone();
-                        let row_name = name.clone();
+                        let (row_name, row_label) = (name.clone(), name.clone());
                         let is_dir = e.kind == EntryKind::Dir;
                         let label = match e.kind {
                             EntryKind::Dir => format!("{}/", e.path),
@@ -202,7 +202,8 @@ pub fn Files() -> impl IntoView {
                                 <td data-label="Size">{if is_dir { String::new() } else { bytes(e.size as i64) }}</td>
                                 <td data-label="Mode"><code>{format!("{:o}", e.mode & 0o7777)}</code></td>
                                 <td data-label="Modified">{String::from(mtime.to_iso_string()).replace('T', " ").chars().take(19).collect::<String>()}</td>
-                                <td><button on:click=move |_| download(full.clone(), name.clone())>"Download"</button></td>
+                                <td><button aria-label=named("download", &row_label) title=download_refused aria-description=download_refused
+                                    disabled=move || download_refused.get().is_some() on:click=move |_| download(full.clone(), name.clone())>"Download"</button></td>
                             </tr>
                         }
                     }).collect_view()}</tbody>
@@ -214,7 +215,7 @@ pub fn Files() -> impl IntoView {
 
 /// PUTs one file into `dir` as a one-entry tar. The body is a Blob of the
 /// header, the file and the trailer, so the browser streams the file from
-/// disk; XMLHttpRequest reports the upload's progress.
+/// disk, saying how far it got.
 async fn put_file(
     engine: Engine,
     current: Current,
@@ -234,40 +235,11 @@ async fn put_file(
     let blob =
         web_sys::Blob::new_with_blob_sequence(&parts).map_err(|_| "cannot build the upload")?;
     let endpoint = api.container_upload(&current.id.get_untracked(), dir);
-
-    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "no XMLHttpRequest")?;
-    xhr.open("PUT", &api::url(&endpoint.path))
-        .map_err(|_| "cannot open the upload")?;
-    let _ = xhr.set_request_header("Content-Type", "application/x-tar");
-    if let Some(t) = api::token() {
-        let _ = xhr.set_request_header("Authorization", &format!("Bearer {t}"));
-    }
     progress.set(Some((name.clone(), 0.0)));
-    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new({
-        let name = name.clone();
-        move |ev: web_sys::ProgressEvent| {
-            if ev.length_computable() && ev.total() > 0.0 {
-                progress.set(Some((name.clone(), ev.loaded() / ev.total())));
-            }
-        }
-    });
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-    }
-    let done = js_sys::Promise::new(&mut |resolve, _| {
-        xhr.set_onloadend(Some(&resolve));
-    });
-    xhr.send_with_opt_blob(Some(&blob))
-        .map_err(|_| "cannot send the upload")?;
-    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
-    drop(on_progress);
-    let status = xhr.status().unwrap_or(0);
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    if status == 0 {
-        return Err("the relay did not answer".into());
-    }
-    let body = xhr.response_text().ok().flatten().unwrap_or_default();
-    Err(berth_engine::error_message(status, body.as_bytes()))
+    api::upload(&endpoint, &blob, move |f| {
+        progress.set(Some((name.clone(), f)))
+    })
+    .await
+    .map(drop)
+    .map_err(|e| e.to_string())
 }

@@ -176,3 +176,43 @@ pub fn strip(text: &str) -> String {
     }
     spans(text).into_iter().map(|(t, _)| t).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_one_unstyled_span() {
+        assert_eq!(spans("hello"), [("hello".to_owned(), Style::default())]);
+        assert_eq!(strip("hello"), "hello");
+    }
+
+    #[test]
+    fn sgr_colours_and_weights_become_styles() {
+        let got = spans("a\x1b[31mred\x1b[0m \x1b[1;32mbold green\x1b[22;39m.");
+        let texts: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["a", "red", " ", "bold green", "."]);
+        assert_eq!(got[1].1.fg, Some(Colour::Palette(1)));
+        assert_eq!(got[1].1.css(), "color:var(--ansi-1);");
+        assert!(got[3].1.bold && got[3].1.fg == Some(Colour::Palette(2)));
+        assert_eq!(got[4].1, Style::default());
+    }
+
+    #[test]
+    fn extended_colours() {
+        let got = spans("\x1b[38;5;196mx\x1b[48;2;1;2;3my\x1b[38;5;244mz");
+        assert_eq!(got[0].1.fg, Some(Colour::Indexed(196)));
+        assert_eq!(got[0].1.css(), "color:rgb(255,0,0);");
+        assert_eq!(got[1].1.bg, Some(Colour::Rgb(1, 2, 3)));
+        assert_eq!(
+            got[2].1.fg.map(Colour::css).as_deref(),
+            Some("rgb(128,128,128)")
+        );
+    }
+
+    #[test]
+    fn other_control_sequences_are_dropped() {
+        assert_eq!(strip("\x1b[2K\x1b[1Gdone\x1b]0;title\x07!"), "done!");
+        assert_eq!(strip("tab\there"), "tab\there");
+    }
+}

@@ -1,11 +1,14 @@
-//! Terminals in the browser: xterm.js drawing, the relay's WebSocket bridge
-//! carrying the bytes. An exec runs a chosen command; attach joins the
-//! container's main process and leaves it running on detach.
+//! Terminals in the browser: xterm.js drawing, a session the relay holds
+//! carrying the bytes (`berth_engine::relay`: pages join a session by
+//! WebSocket; leaving the page leaves it running, to be joined again). An
+//! exec runs a chosen command; attach joins the container's main process,
+//! and ending that session only detaches.
 //!
 //! xterm.js is loaded when a terminal first opens, so pages without one
 //! don't pay for it.
 
 use berth_engine::models::ExecConfig;
+use berth_engine::relay::{ws, Control, Mode, Open, Session};
 use berth_engine::MuxDecoder;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,9 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use crate::api::{self, ApiError};
-use crate::app::{href, Engine};
-use crate::routes::container::Current;
+use crate::api::{self, href, ApiError, Engine};
+use crate::ui::current::Current;
+use crate::ui::{ago, named};
 
 #[wasm_bindgen]
 extern "C" {
@@ -96,18 +99,16 @@ async fn load_xterm() -> Result<(), String> {
     load("script", &href("/vendor/addon-fit.js")).await
 }
 
-/// What a terminal connects to.
+/// What to start a session on.
 #[derive(Debug, Clone, PartialEq)]
-enum Mode {
+enum Start {
     Exec {
         cmd: Vec<String>,
         user: String,
         workdir: String,
         tty: bool,
     },
-    Attach {
-        tty: bool,
-    },
+    Attach,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,15 +121,17 @@ enum Phase {
     Failed(String),
 }
 
-/// The live parts of one session, dropped together.
-struct Session {
+/// The page's view of a session: the session, and the live parts that
+/// show it, dropped together (the session stays).
+struct Joined {
+    session: Session,
     term: XTerm,
     socket: WebSocket,
     _closures: Vec<Box<dyn std::any::Any>>,
     observer: Option<web_sys::ResizeObserver>,
 }
 
-impl Drop for Session {
+impl Drop for Joined {
     fn drop(&mut self) {
         if let Some(o) = &self.observer {
             o.disconnect();
@@ -138,33 +141,15 @@ impl Drop for Session {
     }
 }
 
-/// The WebSocket URL of a relay path, at the current relay.
-fn ws_url(path: &str) -> String {
-    let base = crate::engines::current().url;
-    if let Some(rest) = base.strip_prefix("https://") {
-        return format!("wss://{rest}{path}");
-    }
-    if let Some(rest) = base.strip_prefix("http://") {
-        return format!("ws://{rest}{path}");
-    }
-    let loc = web_sys::window().map(|w| w.location());
-    let scheme = match loc.as_ref().and_then(|l| l.protocol().ok()).as_deref() {
-        Some("https:") => "wss",
-        _ => "ws",
-    };
-    let host = loc.and_then(|l| l.host().ok()).unwrap_or_default();
-    format!("{scheme}://{host}{}{path}", crate::app::prefix())
-}
-
-fn control(socket: &WebSocket, json: &serde_json::Value) {
-    let _ = socket.send_with_str(&json.to_string());
+fn control(socket: &WebSocket, message: &Control) {
+    let _ = socket.send_with_str(&message.to_text());
 }
 
 #[component]
 pub fn Terminal() -> impl IntoView {
     let engine = expect_context::<Engine>();
     let current = expect_context::<Current>();
-    let mode = RwSignal::new("exec".to_owned());
+    let kind = RwSignal::new("exec".to_owned());
     let shell = RwSignal::new("sh".to_owned());
     let custom = RwSignal::new(String::new());
     let user = RwSignal::new(String::new());
@@ -173,16 +158,36 @@ pub fn Terminal() -> impl IntoView {
     let phase = RwSignal::new(Phase::Idle);
     let size = RwSignal::new((0u32, 0u32));
     let holder = NodeRef::<leptos::html::Div>::new();
-    let session = StoredValue::new_local(None::<Session>);
-    on_cleanup(move || session.set_value(None));
+    let joined = StoredValue::new_local(None::<Joined>);
+    // Sessions ended from here (the relay lets go of them a moment later).
+    let ended = RwSignal::new(Vec::<String>::new());
+    on_cleanup(move || joined.set_value(None));
+    // The container's sessions, read again as this page's change.
+    let sessions = LocalResource::new(move || {
+        phase.track();
+        let id = current.id.get();
+        async move { api::sessions(&id).await }
+    });
 
-    let disconnect = move || {
-        session.set_value(None);
+    let join = move |start: Result<Session, Start>| {
+        joined.set_value(None);
+        phase.set(Phase::Connecting);
+        spawn_local(async move {
+            let opened = async {
+                let session = match start {
+                    Ok(s) => s,
+                    Err(start) => begin(engine, current, start).await?,
+                };
+                show(session, holder, joined, phase, size).await
+            };
+            if let Err(e) = opened.await {
+                phase.set(Phase::Failed(e));
+            }
+        });
     };
-
     let connect = move || {
-        let chosen = if mode.get_untracked() == "attach" {
-            Mode::Attach { tty: current.tty() }
+        let start = if kind.get_untracked() == "attach" {
+            Start::Attach
         } else {
             let cmd = match shell.get_untracked().as_str() {
                 "custom" => custom
@@ -192,26 +197,41 @@ pub fn Terminal() -> impl IntoView {
                     .collect(),
                 s => vec![s.to_owned()],
             };
-            Mode::Exec {
+            Start::Exec {
                 cmd,
                 user: user.get_untracked(),
                 workdir: workdir.get_untracked(),
                 tty: tty.get_untracked(),
             }
         };
-        session.set_value(None);
-        phase.set(Phase::Connecting);
+        join(Err(start));
+    };
+    // Ends a session (this page's, or one listed): its process is killed,
+    // or an attach detached.
+    let end = move |id: String, attach: bool| {
+        let ours = joined.with_value(|j| j.as_ref().is_some_and(|j| j.session.id == id));
         spawn_local(async move {
-            if let Err(e) = open(engine, current, chosen, holder, session, phase, size).await {
-                phase.set(Phase::Failed(e));
+            let result = api::end_session(&id).await;
+            if result.is_ok() {
+                ended.update(|e| e.push(id.clone()));
+            }
+            if ours {
+                joined.set_value(None);
+                phase.set(match result {
+                    Ok(()) if attach => Phase::Detached,
+                    Ok(()) => Phase::Exited(None),
+                    Err(e) => Phase::Failed(e.to_string()),
+                });
+            } else {
+                sessions.refetch();
             }
         });
     };
 
     let send_eof = move |_| {
-        session.with_value(|s| {
-            if let Some(s) = s {
-                control(&s.socket, &serde_json::json!({"type": "eof"}));
+        joined.with_value(|j| {
+            if let Some(j) = j {
+                control(&j.socket, &Control::Eof);
             }
         })
     };
@@ -231,11 +251,45 @@ pub fn Terminal() -> impl IntoView {
     }
     };
     let open_now = move || phase.with(|p| matches!(p, Phase::Open | Phase::Connecting));
-    let attaching = move || mode.get() == "attach";
+    let attaching = move || kind.get() == "attach";
+    // Why the button can't connect, if it can't: the relay's policy first.
+    let refused = move || {
+        if attaching() {
+            engine.refusal(|api| api.container_attach("x"))
+        } else {
+            engine
+                .refusal(|api| api.exec_create("x", &ExecConfig::default()))
+                .or_else(|| engine.refusal(|api| api.exec_start("x")))
+        }
+    };
+    let why_not = move || {
+        refused().or_else(|| {
+            (current.state().to_string() != "running")
+                .then(|| "The container must be running".to_owned())
+        })
+    };
+    let close = move |_| {
+        if let Some((id, attach)) =
+            joined.with_value(|j| j.as_ref().map(|j| (j.session.id.clone(), j.session.attach)))
+        {
+            end(id, attach);
+        }
+    };
+    // Sessions this page is not showing, to join or end.
+    let others = move || {
+        let mine = joined.with_value(|j| j.as_ref().map(|j| j.session.id.clone()));
+        sessions
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| Some(&s.id) != mine.as_ref() && !ended.with(|e| e.contains(&s.id)))
+            .collect::<Vec<_>>()
+    };
 
     view! {
         <div class="toolbar term-options">
-            <select aria-label="Terminal kind" data-term-mode="" prop:value=move || mode.get() on:change=move |ev| mode.set(event_target_value(&ev)) disabled=open_now>
+            <select aria-label="Terminal kind" data-term-mode="" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev)) disabled=open_now>
                 <option value="exec">"Run a command (exec)"</option>
                 <option value="attach">"Attach to the main process"</option>
             </select>
@@ -254,33 +308,48 @@ pub fn Terminal() -> impl IntoView {
                 <label class="check"><input type="checkbox" data-term-tty="" prop:checked=move || tty.get() on:change=move |ev| tty.set(event_target_checked(&ev))/>" TTY"</label>
             </Show>
             <Show when=open_now fallback=move || view! {
-                <button data-term-connect="" on:click=move |_| connect() disabled=move || current.state().to_string() != "running"
-                    title="The container must be running">{move || if attaching() { "Attach" } else { "Connect" }}</button>
+                <button data-term-connect="" on:click=move |_| connect() disabled=move || why_not().is_some()
+                    title=why_not aria-description=refused>{move || if attaching() { "Attach" } else { "Connect" }}</button>
             }>
                 <button data-term-eof="" on:click=send_eof title="End the process's input (Ctrl-D without a TTY)">"Send EOF"</button>
-                <button data-term-close="" on:click=move |_| { disconnect(); phase.set(if attaching() { Phase::Detached } else { Phase::Exited(None) }); }>
+                <button data-term-close="" on:click=close title="End the session (leaving the page keeps it running)">
                     {move || if attaching() { "Detach" } else { "Close" }}</button>
             </Show>
         </div>
         <p class="term-status" data-term-status="" role="status">{status}</p>
+        {move || {
+            let others = others();
+            (!others.is_empty()).then(|| view! {
+                <section class="term-sessions" aria-label="Running sessions">
+                    <p class="muted">"Running on this container, kept by the relay:"</p>
+                    <ul class="plain" data-term-sessions="">
+                        {others.into_iter().map(|s| {
+                            let what = format!("{} (started {}, {} viewing)", s.command, ago(s.started), s.viewers);
+                            let (label, attach, id) = (s.command.clone(), s.attach, s.id.clone());
+                            let session = s.clone();
+                            view! {
+                                <li data-term-session=s.id.clone()>
+                                    <code>{what}</code>" "
+                                    <button aria-label=named("join", &label) disabled=open_now on:click=move |_| join(Ok(session.clone()))>"join"</button>
+                                    <button class="danger" aria-label=named("end", &label) on:click=move |_| end(id.clone(), attach)>"end"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })
+        }}
         <div class="term" node_ref=holder data-rows=move || size.get().0.to_string() data-cols=move || size.get().1.to_string()></div>
     }
 }
 
-async fn open(
-    engine: Engine,
-    current: Current,
-    mode: Mode,
-    holder: NodeRef<leptos::html::Div>,
-    session: StoredValue<Option<Session>, LocalStorage>,
-    phase: RwSignal<Phase>,
-    size: RwSignal<(u32, u32)>,
-) -> Result<(), String> {
-    load_xterm().await?;
+/// Starts a session on the container: an exec of the chosen command, or
+/// an attach.
+async fn begin(engine: Engine, current: Current, start: Start) -> Result<Session, String> {
     let api = engine.api().await.map_err(|e| e.to_string())?;
     let id = current.id.get_untracked();
-    let (path, tty) = match &mode {
-        Mode::Exec {
+    let open = match start {
+        Start::Exec {
             cmd,
             user,
             workdir,
@@ -293,25 +362,36 @@ async fn open(
                 attach_stdin: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
-                tty: Some(*tty),
+                tty: Some(tty),
                 cmd: Some(cmd.clone()),
-                user: Some(user.clone()).filter(|u| !u.is_empty()),
-                working_dir: Some(workdir.clone()).filter(|w| !w.is_empty()),
+                user: Some(user).filter(|u| !u.is_empty()),
+                working_dir: Some(workdir).filter(|w| !w.is_empty()),
                 env: Some(vec!["TERM=xterm-256color".into()]),
                 ..Default::default()
             };
             let exec = api::call(api.exec_create(&id, &config))
                 .await
                 .map_err(|e: ApiError| format!("Could not start {}: {e}", cmd.join(" ")))?;
-            (format!("/_berth/exec/{}/ws", exec.id), *tty)
+            Open::Exec(exec.id)
         }
-        Mode::Attach { tty } => {
-            let full = Some(current.text("/Id"))
-                .filter(|i| !i.is_empty())
-                .unwrap_or(id);
-            (format!("/_berth/attach/{full}/ws"), *tty)
-        }
+        Start::Attach => Open::Attach(id),
     };
+    api::open_session(&open)
+        .await
+        .map_err(|e| format!("Could not open the terminal: {e}"))
+}
+
+/// Joins `session` and shows it in `holder`: its last output first, then
+/// what comes; keys go to the process.
+async fn show(
+    session: Session,
+    holder: NodeRef<leptos::html::Div>,
+    joined: StoredValue<Option<Joined>, LocalStorage>,
+    phase: RwSignal<Phase>,
+    size: RwSignal<(u32, u32)>,
+) -> Result<(), String> {
+    load_xterm().await?;
+    let tty = session.tty;
     let ticket = api::ticket().await.map_err(|e| e.to_string())?;
     let Some(el) = holder.get_untracked() else {
         return Ok(());
@@ -323,6 +403,8 @@ async fn open(
         let _ = js_sys::Reflect::set(&options, &k.into(), &v);
     };
     set("cursorBlink", true.into());
+    // Screen readers read what the terminal shows.
+    set("screenReaderMode", true.into());
     set("convertEol", (!tty).into());
     set("scrollback", 5000.into());
     set(
@@ -336,8 +418,12 @@ async fn open(
     term.open(el);
     fit.fit();
 
-    let socket = WebSocket::new(&ws_url(&format!("{path}?ticket={ticket}")))
-        .map_err(|_| "Could not open the terminal's connection".to_owned())?;
+    let socket = WebSocket::new(&api::ws_url(&ws::session(
+        &session.id,
+        &ticket,
+        Mode::Write,
+    )))
+    .map_err(|_| "Could not open the terminal's connection".to_owned())?;
     socket.set_binary_type(BinaryType::Arraybuffer);
 
     let mut closures: Vec<Box<dyn std::any::Any>> = vec![];
@@ -347,10 +433,8 @@ async fn open(
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         if let Some(text) = data.as_string() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                if v["type"] == "exit" {
-                    phase.set(Phase::Exited(v["code"].as_i64()));
-                }
+            if let Ok(Control::Exit { code }) = serde_json::from_str(&text) {
+                phase.set(Phase::Exited(code));
             }
             return;
         }
@@ -374,10 +458,7 @@ async fn open(
         phase.set(Phase::Open);
         let (rows, cols) = (term_size.rows(), term_size.cols());
         size.set((rows, cols));
-        control(
-            &sock,
-            &serde_json::json!({"type": "resize", "rows": rows, "cols": cols}),
-        );
+        control(&sock, &Control::Resize { rows, cols });
         term_size.focus();
     });
     socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -397,7 +478,7 @@ async fn open(
     let sock = socket.clone();
     let on_data = Closure::<dyn FnMut(String)>::new(move |s: String| {
         if !tty && s == "\u{4}" {
-            control(&sock, &serde_json::json!({"type": "eof"}));
+            control(&sock, &Control::Eof);
         } else {
             let _ = sock.send_with_u8_array(s.as_bytes());
         }
@@ -416,10 +497,7 @@ async fn open(
         let (rows, cols) = (get("rows"), get("cols"));
         size.set((rows, cols));
         if sock.ready_state() == WebSocket::OPEN {
-            control(
-                &sock,
-                &serde_json::json!({"type": "resize", "rows": rows, "cols": cols}),
-            );
+            control(&sock, &Control::Resize { rows, cols });
         }
     });
     term.on_resize(&on_resize);
@@ -433,7 +511,8 @@ async fn open(
     }
     closures.push(Box::new(on_box));
 
-    session.set_value(Some(Session {
+    joined.set_value(Some(Joined {
+        session,
         term,
         socket,
         _closures: closures,

@@ -1,5 +1,9 @@
-//! Following the engine's events stream: pages reload what changed instead
-//! of polling.
+//! What stays current by itself: pages follow the engine's events stream
+//! and reload what changed instead of polling, and streams end with the
+//! page that opened them.
+
+pub mod disk;
+pub mod stacks;
 
 use std::collections::BTreeMap;
 
@@ -8,8 +12,7 @@ use berth_engine::models::EventMessage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
-use crate::app::Engine;
+use crate::api::{self, Engine};
 
 /// What `load` gives, `None` until it first has; the closure loads again.
 /// Loads may overlap (an action and an event): only the newest lands.
@@ -39,21 +42,19 @@ where
     (value, reload)
 }
 
-/// Events about containers only; with `id`, about that one.
-pub fn container_filters(id: Option<&str>) -> BTreeMap<String, Vec<String>> {
-    let mut filters = BTreeMap::new();
-    filters.insert("type".to_owned(), vec!["container".to_owned()]);
-    if let Some(id) = id {
-        filters.insert("container".to_owned(), vec![id.to_owned()]);
-    }
-    filters
+/// The engine's filter for events about objects of these types.
+pub fn of_types(types: &[&str]) -> BTreeMap<String, Vec<String>> {
+    BTreeMap::from([(
+        "type".to_owned(),
+        types.iter().map(|t| (*t).to_owned()).collect(),
+    )])
 }
 
 /// Calls `changed` (coalesced) whenever the engine reports an event that
-/// passes `filters`, for as long as the page is open. When the stream drops (the
-/// engine restarting, say) it reconnects with backoff, and calls `changed`
-/// once back, for what happened meanwhile. The signal says whether the
-/// stream is live.
+/// passes `filters`, for as long as the page is open. When the stream drops
+/// (the engine restarting, say) it reconnects with backoff, and calls
+/// `changed` once back, for what happened meanwhile. The signal says
+/// whether the stream is live.
 pub fn follow_events(
     engine: Engine,
     filters: BTreeMap<String, Vec<String>>,
@@ -79,6 +80,19 @@ pub fn follow_events_where(
         let controller = send_wrapper::SendWrapper::new(controller);
         move || controller.abort()
     });
+    follow_until(engine, filters, accept, changed, live, signal);
+    live
+}
+
+/// Follows events, as [`follow_events_where`] does, until `signal` aborts.
+pub fn follow_until(
+    engine: Engine,
+    filters: BTreeMap<String, Vec<String>>,
+    accept: impl Fn(&EventMessage) -> bool + Clone + 'static,
+    changed: impl Fn() + Clone + 'static,
+    live: RwSignal<bool>,
+    signal: web_sys::AbortSignal,
+) {
     spawn_local(async move {
         let mut delay = 500;
         while !signal.aborted() {
@@ -133,7 +147,6 @@ pub fn follow_events_where(
             delay = (delay * 2).min(5_000);
         }
     });
-    live
 }
 
 pub async fn sleep(ms: i32) {

@@ -9,10 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 
-use crate::api;
-use crate::app::Engine;
-use crate::routes::container::Current;
+use crate::api::{self, Engine};
 use crate::ui::bytes;
+use crate::ui::current::Current;
 
 /// Samples kept for the charts: two minutes at the engine's one a second.
 const KEEP: usize = 120;

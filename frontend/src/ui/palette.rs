@@ -7,9 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
-use crate::api;
-use crate::app::Engine;
-use crate::ui::Notices;
+use crate::api::{self, Engine};
+use crate::state::containers::container_name;
+
+use super::dialog::Dialog;
+use super::{act_then, named, Notices};
 
 #[derive(Clone, PartialEq)]
 enum Command {
@@ -79,7 +81,7 @@ pub fn Palette() -> impl IntoView {
             };
             for c in all {
                 let id = c.id.clone().unwrap_or_default();
-                let name = crate::ui::container_name(&c);
+                let name = container_name(&c);
                 for (tab, what) in [
                     ("", "Open"),
                     ("/logs", "Logs of"),
@@ -98,9 +100,11 @@ pub fn Palette() -> impl IntoView {
                     ContainerAction::Stop,
                     ContainerAction::Restart,
                 ] {
-                    if a.applies_to(state) {
+                    // Only what the relay would let through.
+                    let refused = engine.refusal(|api| api.container_action(&id, a)).is_some();
+                    if a.applies_to(state) && !refused {
                         base.push(Entry {
-                            label: format!("{} {name}", a.verb()),
+                            label: named(a.verb(), &name),
                             kind: "action",
                             command: Command::Act(id.clone(), name.clone(), a),
                         });
@@ -138,24 +142,15 @@ pub fn Palette() -> impl IntoView {
         open.set(false);
         match e.command {
             Command::Go(path) => navigate.with_value(|n| n(&path, Default::default())),
-            Command::Act(id, name, action) => spawn_local(async move {
-                let result =
-                    async { api::act(engine.api().await?.container_action(&id, action)).await }
-                        .await;
-                if let Err(err) = result {
-                    notices.error(format!("Could not {} {name}: {err}", action.verb()));
-                }
-            }),
+            Command::Act(id, name, action) => act_then(
+                engine,
+                notices,
+                format!("{} {name}", action.verb()),
+                move |api| api.container_action(&id, action),
+                |_| (),
+            ),
         }
     };
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if open.get() {
-            if let Some(i) = input.get() {
-                let _ = i.focus();
-            }
-        }
-    });
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = matches.with_untracked(Vec::len);
         match ev.key().as_str() {
@@ -182,9 +177,8 @@ pub fn Palette() -> impl IntoView {
     move || {
         open.get().then(|| {
             view! {
-                <div class="backdrop" on:click=move |_| open.set(false)>
-                    <div class="dialog palette" role="dialog" aria-modal="true" aria-label="Command palette" on:click=|ev| ev.stop_propagation()>
-                        <input node_ref=input type="search" placeholder="Jump to a page or container, or run an action…" aria-label="Command"
+                <Dialog title="Command palette" class="palette" on_close=move || open.set(false)>
+                        <input autofocus type="search" placeholder="Jump to a page or container, or run an action…" aria-label="Command"
                             data-palette-input="" prop:value=move || query.get()
                             on:input=move |ev| { query.set(event_target_value(&ev)); chosen.set(0); } on:keydown=on_key/>
                         <ul class="plain palette-list" role="listbox">
@@ -199,8 +193,7 @@ pub fn Palette() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                         <p class="muted hint">"↑ ↓ to choose, Enter to go, Esc to close"</p>
-                    </div>
-                </div>
+                </Dialog>
             }
         })
     }
