@@ -39,6 +39,15 @@ ensure_console_tools() {
     # --locked fails here: one of its locked dependencies is not served.
     cargo install wasm-bindgen-cli --version "$wbg" --force
   fi
+  # Splits the wasm per page group (scripts/split-wasm, Trunk's post_build
+  # hook). Pinned there: it must read what the wasm_split macros leptos
+  # locks emit. It has no --version; cargo's list of installs says.
+  local split; split=$(sed -n 's/^WASM_SPLIT_VERSION=\([0-9.]*\).*/\1/p' scripts/split-wasm)
+  if ! command -v wasm-split-cli >/dev/null \
+    || ! cargo install --list | grep -qx "wasm_split_cli_support v$split:"; then
+    say "installing wasm-split-cli $split (about 4 minutes on 2 cores)"
+    cargo install wasm_split_cli_support --version "$split" --features build-binary --locked --force
+  fi
   if ! wasm-opt --version 2>/dev/null | grep -q 'version 1[2-9][0-9]'; then
     apt_need npm npm
     say "installing wasm-opt (npm binaryen; Debian's is too old)"
@@ -60,12 +69,14 @@ ensure_console_vendor() {
 build_console() {
   ensure_console_tools
   ensure_console_vendor
-  say "building the console (trunk, release, wasm-opt)"
+  say "building the console (trunk, release; split per page group and wasm-opt: scripts/split-wasm)"
   trunk build --release --offline
   # Compressed once here rather than on every load (the relay sends the
-  # .br or the .gz, whichever the browser takes, brotli first).
+  # .br or the .gz, whichever the browser takes, brotli first). The .bin
+  # are scripts/split-wasm's packs of wasm modules.
   apt_need brotli brotli
-  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.webmanifest' -o -name '*.svg' \) \
+  find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.bin' \
+    -o -name '*.webmanifest' -o -name '*.svg' \) \
     -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 }
 

@@ -3,13 +3,75 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 use crate::api::{self, base, href, ApiError, Engine};
+use crate::lazy::lazy_pages;
 use crate::live::disk::DiskUsage;
-use crate::routes::{container, *};
+use crate::routes::containers;
 use crate::ui::palette::Palette;
 use crate::ui::{Notices, NoticesView, Problem};
+
+// The pages other than the containers list are downloaded when first shown,
+// in groups (one wasm module each, see `lazy`): a route names the group's
+// struct, `view={Lazy::<group::Route>::new()}`, never the component itself
+// (naming it here would keep its code in the main wasm). Grouped so that a
+// first visit to any page is at most 8 wasm requests (main module included).
+lazy_pages! {
+    /// A container and its tabs (the terminal is a group of its own).
+    mod container_pages {
+        ContainerPage => crate::routes::container::ContainerPage,
+        Overview => crate::routes::container::overview::Overview,
+        Inspect => crate::routes::container::inspect::Inspect,
+        Logs => crate::routes::container::logs::Logs,
+        Stats => crate::routes::container::stats::Stats,
+        Processes => crate::routes::container::processes::Processes,
+        Files => crate::routes::container::files::Files,
+    }
+}
+lazy_pages! {
+    /// A container's terminal (xterm.js).
+    mod terminal_page {
+        Terminal => crate::routes::container::terminal::Terminal,
+    }
+}
+lazy_pages! {
+    /// Creating a container.
+    mod create_page {
+        Create => crate::routes::create::Create,
+    }
+}
+lazy_pages! {
+    /// Images, volumes, networks and the engine's disk use.
+    mod resource_pages {
+        Images => crate::routes::images::Images,
+        Volumes => crate::routes::volumes::Volumes,
+        Networks => crate::routes::networks::Networks,
+        System => crate::routes::system::System,
+    }
+}
+lazy_pages! {
+    /// Compose stacks, Swarm and merged logs (they share the log workbench).
+    mod stack_pages {
+        Stacks => crate::routes::stacks::Stacks,
+        StackPage => crate::routes::stack::StackPage,
+        Swarm => crate::routes::swarm::Swarm,
+        MergedLogs => crate::routes::logs::MergedLogs,
+    }
+}
+lazy_pages! {
+    /// The engine's event stream.
+    mod events_page {
+        Events => crate::routes::events::Events,
+    }
+}
+lazy_pages! {
+    /// The dashboard and the engines list.
+    mod home_pages {
+        Dashboard => crate::routes::dashboard::Dashboard,
+        Engines => crate::routes::engines::Engines,
+    }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -46,27 +108,27 @@ pub fn App() -> impl IntoView {
                         match engine.api().await {
                             Ok(_) => view! {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
-                                    <Route path=path!("/") view=dashboard::Dashboard/>
-                                    <Route path=path!("/engines") view=engines::Engines/>
+                                    <Route path=path!("/") view={Lazy::<home_pages::Dashboard>::new()}/>
+                                    <Route path=path!("/engines") view={Lazy::<home_pages::Engines>::new()}/>
                                     <Route path=path!("/containers") view=containers::Containers/>
-                                    <Route path=path!("/create") view=create::Create/>
-                                    <Route path=path!("/logs") view=logs::MergedLogs/>
-                                    <Route path=path!("/stacks") view=stacks::Stacks/>
-                                    <Route path=path!("/stacks/:name") view=stack::StackPage/>
-                                    <Route path=path!("/images") view=images::Images/>
-                                    <Route path=path!("/volumes") view=volumes::Volumes/>
-                                    <Route path=path!("/networks") view=networks::Networks/>
-                                    <Route path=path!("/swarm") view=swarm::Swarm/>
-                                    <Route path=path!("/events") view=events::Events/>
-                                    <Route path=path!("/system") view=system::System/>
-                                    <ParentRoute path=path!("/containers/:id") view=container::ContainerPage>
-                                        <Route path=path!("") view=container::overview::Overview/>
-                                        <Route path=path!("inspect") view=container::inspect::Inspect/>
-                                        <Route path=path!("logs") view=container::logs::Logs/>
-                                        <Route path=path!("stats") view=container::stats::Stats/>
-                                        <Route path=path!("top") view=container::processes::Processes/>
-                                        <Route path=path!("terminal") view=container::terminal::Terminal/>
-                                        <Route path=path!("files") view=container::files::Files/>
+                                    <Route path=path!("/create") view={Lazy::<create_page::Create>::new()}/>
+                                    <Route path=path!("/logs") view={Lazy::<stack_pages::MergedLogs>::new()}/>
+                                    <Route path=path!("/stacks") view={Lazy::<stack_pages::Stacks>::new()}/>
+                                    <Route path=path!("/stacks/:name") view={Lazy::<stack_pages::StackPage>::new()}/>
+                                    <Route path=path!("/images") view={Lazy::<resource_pages::Images>::new()}/>
+                                    <Route path=path!("/volumes") view={Lazy::<resource_pages::Volumes>::new()}/>
+                                    <Route path=path!("/networks") view={Lazy::<resource_pages::Networks>::new()}/>
+                                    <Route path=path!("/swarm") view={Lazy::<stack_pages::Swarm>::new()}/>
+                                    <Route path=path!("/events") view={Lazy::<events_page::Events>::new()}/>
+                                    <Route path=path!("/system") view={Lazy::<resource_pages::System>::new()}/>
+                                    <ParentRoute path=path!("/containers/:id") view={Lazy::<container_pages::ContainerPage>::new()}>
+                                        <Route path=path!("") view={Lazy::<container_pages::Overview>::new()}/>
+                                        <Route path=path!("inspect") view={Lazy::<container_pages::Inspect>::new()}/>
+                                        <Route path=path!("logs") view={Lazy::<container_pages::Logs>::new()}/>
+                                        <Route path=path!("stats") view={Lazy::<container_pages::Stats>::new()}/>
+                                        <Route path=path!("top") view={Lazy::<container_pages::Processes>::new()}/>
+                                        <Route path=path!("terminal") view={Lazy::<terminal_page::Terminal>::new()}/>
+                                        <Route path=path!("files") view={Lazy::<container_pages::Files>::new()}/>
                                     </ParentRoute>
                                 </Routes>
                             }.into_any(),
