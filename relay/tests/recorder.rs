@@ -93,10 +93,12 @@ fn a_container_run_with_rm_is_recorded_after_the_engine_forgot_it() {
         wait_for("its record", WAIT, || {
             entry(&relay, &name).is_some_and(|e| e["destroyed"] == true && e["exitCode"] == 3)
         });
-        wait_for("its lines", WAIT, || {
-            let log = recorded(&relay, &name);
+        let mut log = String::new();
+        let whole = wait_until(WAIT, || {
+            log = recorded(&relay, &name);
             log.contains(&said) && log.contains("oops")
         });
+        assert!(whole, "{name}'s lines are not all in its record: {log:?}");
         let e = entry(&relay, &name).unwrap();
         assert_eq!(e["image"], IMAGE);
         assert!(e["bytes"].as_u64().unwrap() > 0, "{e}");

@@ -109,7 +109,12 @@ pub struct Recorder {
 /// follow of its log is open. A container run with `--rm` can print, exit
 /// and be removed before the engine's `start` event reaches the relay and
 /// its log is asked for: then this is all there is of it (with the times
-/// the relay received each message, not the engine's).
+/// the relay received each message, not the engine's). The attach asks for
+/// the log so far too, so it only has to reach the engine before the
+/// container is removed; if it arrives while the container is printing,
+/// the engine may send a line both in the log so far and live, and the
+/// record then holds it twice (only for a container gone before its log
+/// could be followed).
 #[derive(Default)]
 struct Bridge {
     inner: Mutex<BridgeState>,
@@ -242,6 +247,16 @@ impl Recorder {
             "filters={}",
             form_urlencoded::byte_serialize(br#"{"type":["container"]}"#).collect::<String>()
         );
+        // Events are handled in order by a task of their own, so that the
+        // inspects they wait for don't hold the reading back: a container
+        // just created is attached to as soon as its event arrives.
+        let (events, mut queued) = mpsc::unbounded_channel::<Value>();
+        let me = self.clone();
+        tokio::spawn(async move {
+            while let Some(event) = queued.recv().await {
+                me.clone().on_event(event).await;
+            }
+        });
         let mut delay = Duration::from_millis(500);
         loop {
             let (tx, mut rx) = mpsc::channel(256);
@@ -269,7 +284,12 @@ impl Recorder {
                         while let Some(i) = lines.iter().position(|b| *b == b'\n') {
                             let line: Vec<u8> = lines.drain(..=i).collect();
                             if let Ok(event) = serde_json::from_slice::<Value>(&line) {
-                                self.clone().on_event(event).await;
+                                if event["Action"] == "create" {
+                                    if let Some(id) = event_id(&event) {
+                                        self.clone().bridge(id.to_owned());
+                                    }
+                                }
+                                let _ = events.send(event);
                             }
                         }
                     }
@@ -298,14 +318,13 @@ impl Recorder {
     }
 
     async fn on_event(self: Arc<Self>, event: Value) {
-        let Some(id) = event["Actor"]["ID"].as_str().or(event["id"].as_str()) else {
+        let Some(id) = event_id(&event) else {
             return;
         };
         let id = id.to_owned();
         let action = event["Action"].as_str().unwrap_or_default();
         let attrs = &event["Actor"]["Attributes"];
         match action {
-            "create" => self.bridge(id),
             "start" => self.watch(id).await,
             "die" | "oom" | "kill" | "health_status: unhealthy" => {
                 let inspect = self
@@ -336,10 +355,20 @@ impl Recorder {
                 self.save_meta(&id, &l.meta);
             }
             "destroy" => {
-                if let Some(b) = self.bridges.lock().expect("bridges lock").remove(&id) {
+                let mut live = self.live.lock().expect("recorder lock");
+                // What was attached to stays for a follow that is still to
+                // end: it may be all there is of the container.
+                let following = live.get(&id).is_some_and(|l| l.following);
+                let mut bridges = self.bridges.lock().expect("bridges lock");
+                let bridge = if following {
+                    bridges.get(&id).cloned()
+                } else {
+                    bridges.remove(&id)
+                };
+                drop(bridges);
+                if let Some(b) = bridge {
                     b.close();
                 }
-                let mut live = self.live.lock().expect("recorder lock");
                 if let Some(l) = live.get_mut(&id) {
                     l.meta.destroyed = true;
                     self.save_meta(&id, &l.meta);
@@ -397,7 +426,10 @@ impl Recorder {
     async fn attach(&self, id: &str, bridge: &Bridge) {
         let about = format!("/containers/{id}/json");
         let inspect = self.engine.json(Method::GET, &about, None);
-        let path = format!("/containers/{id}/attach?stream=1&stdout=1&stderr=1");
+        // `logs=1`: what it printed before the attach reached the engine
+        // comes first, so the attach only has to arrive before the
+        // container is removed, not before it prints.
+        let path = format!("/containers/{id}/attach?logs=1&stream=1&stdout=1&stderr=1");
         let Ok(uri) = self.engine.uri(&path) else {
             return;
         };
@@ -714,6 +746,11 @@ fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The container an event is about.
+fn event_id(event: &Value) -> Option<&str> {
+    event["Actor"]["ID"].as_str().or(event["id"].as_str())
 }
 
 /// A log message with its timestamp as the engine sends it.
