@@ -47,7 +47,7 @@ pub fn failed() -> AnyView {
                 "Part of the console failed to download: the connection may have dropped, \
                  or the console was updated since this tab opened. Reloading fetches it again."
             </p>
-            <button on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
+            <button on:click=|_| { let _ = window().location().reload(); }>"Reload the console"</button>
         </section>
     }
     .into_any()

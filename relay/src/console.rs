@@ -5,7 +5,7 @@
 //!
 //! Files are sent compressed to browsers that take it: brotli or gzip, as
 //! the `.br` and `.gz` the build left beside them (from a folder without
-//! them, gzip on the way).
+//! them, and the page itself, gzip on the way).
 
 use std::path::Path;
 
@@ -47,7 +47,10 @@ pub fn service(dir: Option<&Path>, base: &str) -> MethodRouter {
     match dir {
         Some(dir) => from_dir(dir, base),
         None if Built::get("index.html").is_some() => {
+            // The page itself is rebased per request, so it is compressed
+            // on the way; the rest comes compressed already.
             any(move |method, uri, headers| built(method, uri, headers, base.clone()))
+                .layer(CompressionLayer::new().gzip(true))
         }
         None => missing(
             "The Berth console was not built into this relay: build it (`trunk build --release`) \

@@ -4,15 +4,15 @@
 //! JSON body); its type parameter says what comes back: a model to decode
 //! as JSON, `()` for an empty answer, or a stream marker naming the decoder.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::models::{
-    ContainerCreateResponse, ContainerStatsResponse, ContainerSummary, ContainerSummaryStateEnum,
-    ContainerTopResponse, CreateImageInfo, EventMessage, ExecConfig, IdResponse,
+    ContainerCreateResponse, ContainerStatsResponse, ContainerSummaryStateEnum,
+    ContainerTopResponse, CreateImageInfo, EventMessage, ExecConfig, IdResponse, PortSummary,
 };
 use crate::version::ApiVersion;
 
@@ -43,6 +43,31 @@ impl Method {
             Method::Delete => "DELETE",
         }
     }
+}
+
+/// What lists of containers show of each, from the engine's container
+/// summary: the same fields as [`ContainerSummary`](crate::models::ContainerSummary)'s, with its models; the
+/// rest (networks, mounts, the image's manifest) is skipped unread. Its
+/// decoder is a fraction of the whole summary's, and the containers list,
+/// in the console's first download, needs no more.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct ContainerBrief {
+    #[serde(rename = "Id")]
+    pub id: Option<String>,
+    #[serde(rename = "Names")]
+    pub names: Option<Vec<String>>,
+    #[serde(rename = "Image")]
+    pub image: Option<String>,
+    #[serde(rename = "Created")]
+    pub created: Option<i64>,
+    #[serde(rename = "Ports")]
+    pub ports: Option<Vec<PortSummary>>,
+    #[serde(rename = "Labels")]
+    pub labels: Option<HashMap<String, String>>,
+    #[serde(rename = "State")]
+    pub state: Option<ContainerSummaryStateEnum>,
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
 }
 
 /// A request to make, and (in `T`) what its successful answer holds.
@@ -200,7 +225,9 @@ impl Api {
         self.get("/info")
     }
 
-    pub fn containers(&self, all: bool) -> Endpoint<Vec<ContainerSummary>> {
+    /// Every container (`all`) or the running ones, as `T`: the whole
+    /// [`ContainerSummary`](crate::models::ContainerSummary), or the [`ContainerBrief`] lists show.
+    pub fn containers<T>(&self, all: bool) -> Endpoint<Vec<T>> {
         let mut q = Query::default();
         q.flag("all", all);
         self.get(&format!("/containers/json{q}"))
@@ -487,11 +514,11 @@ impl Api {
     }
 
     /// Containers matching the engine's filters (`label` → `["a=b"]`).
-    pub fn containers_where(
+    pub fn containers_where<T>(
         &self,
         all: bool,
         filters: &BTreeMap<String, Vec<String>>,
-    ) -> Endpoint<Vec<ContainerSummary>> {
+    ) -> Endpoint<Vec<T>> {
         let mut q = Query::default();
         q.flag("all", all);
         q.filters(filters);
@@ -654,6 +681,7 @@ impl std::fmt::Display for Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ContainerSummary;
 
     fn api() -> Api {
         Api::new(ApiVersion::new(1, 41))
@@ -663,8 +691,14 @@ mod tests {
     fn paths_carry_the_negotiated_version() {
         assert_eq!(Api::ping().path, "/_ping");
         assert_eq!(api().info().path, "/v1.41/info");
-        assert_eq!(api().containers(true).path, "/v1.41/containers/json?all=1");
-        assert_eq!(api().containers(false).path, "/v1.41/containers/json");
+        assert_eq!(
+            api().containers::<ContainerSummary>(true).path,
+            "/v1.41/containers/json?all=1"
+        );
+        assert_eq!(
+            api().containers::<ContainerSummary>(false).path,
+            "/v1.41/containers/json"
+        );
         let stop = api().container_action("web", ContainerAction::Stop);
         assert_eq!(
             (stop.method, stop.path.as_str()),
@@ -704,9 +738,39 @@ mod tests {
         );
         assert_eq!(logs.path, "/v1.41/services/web/logs?follow=1&stdout=1");
         assert_eq!(
-            api().containers_where(true, &BTreeMap::new()).path,
+            api()
+                .containers_where::<ContainerSummary>(true, &BTreeMap::new())
+                .path,
             "/v1.41/containers/json?all=1"
         );
+    }
+
+    #[test]
+    fn a_brief_reads_what_the_whole_summary_reads() {
+        // As Docker 20.10 lists a compose container with a published port.
+        let json = r#"[{"Id":"4f2c","Names":["/web-1"],"Image":"nginx:1","ImageID":"sha256:9e",
+            "Command":"nginx -g 'daemon off;'","Created":1700000000,
+            "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}],
+            "Labels":{"com.docker.compose.project":"shop"},"State":"running","Status":"Up 2 minutes",
+            "HostConfig":{"NetworkMode":"default"},
+            "NetworkSettings":{"Networks":{"bridge":{"IPAMConfig":null,"Links":null,"Aliases":null,
+                "NetworkID":"a1","EndpointID":"b2","Gateway":"172.17.0.1","IPAddress":"172.17.0.2",
+                "IPPrefixLen":16,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,
+                "MacAddress":"02:42:ac:11:00:02","DriverOpts":null}}},
+            "Mounts":[{"Type":"volume","Name":"data","Source":"/var/lib/docker/volumes/data/_data",
+                "Destination":"/data","Driver":"local","Mode":"z","RW":true,"Propagation":""}]}]"#;
+        let whole: Vec<ContainerSummary> = serde_json::from_str(json).unwrap();
+        let brief: Vec<ContainerBrief> = serde_json::from_str(json).unwrap();
+        let (w, b) = (&whole[0], &brief[0]);
+        assert_eq!(
+            (&b.id, &b.names, &b.image, b.created, &b.ports),
+            (&w.id, &w.names, &w.image, w.created, &w.ports)
+        );
+        assert_eq!(
+            (&b.labels, b.state, &b.status),
+            (&w.labels, w.state, &w.status)
+        );
+        assert_eq!(b.state, Some(ContainerSummaryStateEnum::RUNNING));
     }
 
     #[test]

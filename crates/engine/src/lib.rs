@@ -27,7 +27,7 @@ pub mod version;
 /// Engine API models generated from the official Engine API specification.
 pub use bollard_stubs::models;
 
-pub use endpoints::{Api, ContainerAction, Endpoint, Method};
+pub use endpoints::{Api, ContainerAction, ContainerBrief, Endpoint, Method};
 pub use error::{error_message, EngineError};
 pub use fanin::{FaninDecoder, Fanned};
 pub use jsonlines::JsonLines;

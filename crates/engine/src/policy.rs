@@ -285,7 +285,7 @@ mod tests {
     fn endpoints_are_checked_as_the_relay_reads_them() {
         let api = crate::Api::new(crate::ApiVersion::MIN);
         let ro = Policy::read_only();
-        assert!(ro.check_endpoint(&api.containers(true)).is_ok());
+        assert!(ro.check_endpoint(&api.containers::<()>(true)).is_ok());
         let stop = ro.check_endpoint(&api.container_action("web", crate::ContainerAction::Stop));
         assert_eq!(
             stop.unwrap_err(),

@@ -2,7 +2,11 @@
 //! the way the docker CLI computes them (CPU against the host's CPU time
 //! since the previous sample, memory without the inactive page cache).
 
-use crate::models::{ContainerBlkioStats, ContainerCpuStats, ContainerStatsResponse};
+use serde::Deserialize;
+
+use crate::models::{
+    ContainerBlkioStats, ContainerCpuStats, ContainerMemoryStats, ContainerStatsResponse,
+};
 
 /// What one sample says, as `docker stats` would print it. Byte counters
 /// are totals since the container started; rates come from two samples.
@@ -22,7 +26,7 @@ pub struct Usage {
 
 impl Usage {
     pub fn of(s: &ContainerStatsResponse) -> Usage {
-        let (mem_used, mem_limit) = memory(s);
+        let (mem_used, mem_limit) = memory(s.memory_stats.as_ref());
         let (net_rx, net_tx) = s.networks.as_ref().map_or((0, 0), |nets| {
             nets.values().fold((0, 0), |(rx, tx), n| {
                 (rx + n.rx_bytes.unwrap_or(0), tx + n.tx_bytes.unwrap_or(0))
@@ -44,6 +48,30 @@ impl Usage {
             block_write,
             pids: s.pids_stats.as_ref().and_then(|p| p.current).unwrap_or(0),
         }
+    }
+}
+
+/// A stats sample's CPU and memory, all the containers list shows: the
+/// parts of [`ContainerStatsResponse`] they come from, decoded with the
+/// same models, the rest of the sample skipped unread. (Its decoder is a
+/// fraction of the whole sample's, and it is in the console's first
+/// download.)
+#[derive(Debug, Default, Deserialize)]
+pub struct CpuMemory {
+    pub cpu_stats: Option<ContainerCpuStats>,
+    pub precpu_stats: Option<ContainerCpuStats>,
+    pub memory_stats: Option<ContainerMemoryStats>,
+}
+
+impl CpuMemory {
+    /// Percent of one CPU, as [`Usage::cpu_percent`].
+    pub fn cpu_percent(&self) -> f64 {
+        cpu_percent(self.cpu_stats.as_ref(), self.precpu_stats.as_ref())
+    }
+
+    /// Memory used, as [`Usage::mem_used`].
+    pub fn mem_used(&self) -> u64 {
+        memory(self.memory_stats.as_ref()).0
     }
 }
 
@@ -81,8 +109,8 @@ fn cpu_percent(now: Option<&ContainerCpuStats>, before: Option<&ContainerCpuStat
 
 /// Usage minus the inactive page cache (`total_inactive_file` on cgroup
 /// v1, `inactive_file` on v2), and the limit.
-fn memory(s: &ContainerStatsResponse) -> (u64, u64) {
-    let Some(m) = s.memory_stats.as_ref() else {
+fn memory(m: Option<&ContainerMemoryStats>) -> (u64, u64) {
+    let Some(m) = m else {
         return (0, 0);
     };
     let usage = m.usage.unwrap_or(0);
@@ -143,6 +171,10 @@ mod tests {
         assert_eq!((u.net_rx, u.net_tx), (101, 52));
         assert_eq!((u.block_read, u.block_write), (4100, 512));
         assert_eq!(u.pids, 3);
+        // The list's reading of the same sample agrees.
+        let brief: CpuMemory = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(brief.cpu_percent(), u.cpu_percent);
+        assert_eq!(brief.mem_used(), u.mem_used);
     }
 
     #[test]

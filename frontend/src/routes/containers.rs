@@ -6,8 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use berth_engine::models::{ContainerStatsResponse, ContainerSummaryStateEnum as State};
-use berth_engine::{ContainerAction, Fanned, JsonLines, Usage};
+use berth_engine::models::ContainerSummaryStateEnum as State;
+use berth_engine::stats::CpuMemory;
+use berth_engine::{ContainerAction, Fanned, JsonLines};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -377,7 +378,7 @@ fn scroll_into_view(id: &str) {
 fn live_usage(
     engine: Engine,
     by_id: Memo<HashMap<String, Row>>,
-) -> RwSignal<HashMap<String, Usage>> {
+) -> RwSignal<HashMap<String, (f64, u64)>> {
     let usage = RwSignal::new(HashMap::new());
     let running = Memo::new(move |_| {
         let mut ids: Vec<String> = by_id.with(|m| {
@@ -404,7 +405,7 @@ fn live_usage(
                 .iter()
                 .map(|id| api.container_stats(id, true).path)
                 .collect();
-            let mut lines: Vec<JsonLines<ContainerStatsResponse>> =
+            let mut lines: Vec<JsonLines<CpuMemory>> =
                 ids.iter().map(|_| JsonLines::new()).collect();
             let each = |f: Fanned| {
                 if let Fanned::Data { source, bytes } = f {
@@ -412,7 +413,7 @@ fn live_usage(
                     if let Some(l) = lines.get_mut(n) {
                         l.push(&bytes);
                         while let Some(Ok(sample)) = l.next_value() {
-                            let u = Usage::of(&sample);
+                            let u = (sample.cpu_percent(), sample.mem_used());
                             usage.update(|m| {
                                 m.insert(ids[n].clone(), u);
                             });
@@ -436,7 +437,8 @@ struct RowCtx<A: Fn(String, String, Call) + Copy + Send + Sync + 'static> {
     removal: RwSignal<Option<(String, Removal)>>,
     selected: RwSignal<HashSet<String>>,
     cursor: RwSignal<Option<String>>,
-    usage: RwSignal<HashMap<String, Usage>>,
+    /// Running containers' CPU (percent of one) and memory used.
+    usage: RwSignal<HashMap<String, (f64, u64)>>,
     visible: Memo<HashSet<String>>,
 }
 
@@ -522,7 +524,7 @@ fn row_view(
         move || {
             ctx.usage.with(|u| {
                 u.get(&id)
-                    .map(|u| format!("{:.1} % · {}", u.cpu_percent, bytes(u.mem_used as i64)))
+                    .map(|(cpu, mem)| format!("{cpu:.1} % · {}", bytes(*mem as i64)))
             })
         }
     };

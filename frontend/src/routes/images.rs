@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use berth_engine::endpoints::Prune;
+use berth_engine::models::ContainerSummary;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -58,14 +59,14 @@ impl Image {
 async fn load_images(engine: Engine) -> Result<Vec<Image>, ApiError> {
     let api = engine.api().await?;
     let list = api::call(api.images()).await?;
-    let containers = api::call(api.containers(true)).await?;
+    let containers = api::call(api.containers::<ContainerSummary>(true)).await?;
     let mut users: HashMap<String, Vec<String>> = HashMap::new();
     for c in &containers {
         if let Some(image) = &c.image_id {
             users
                 .entry(image.clone())
                 .or_default()
-                .push(container_name(c));
+                .push(container_name(c.names.as_deref()));
         }
     }
     let mut images: Vec<Image> = vec![];

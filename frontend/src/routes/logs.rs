@@ -1,6 +1,7 @@
 //! `/logs?ids=a,b,c`: several containers' logs interleaved by time, each
 //! with its own colour and name.
 
+use berth_engine::ContainerBrief;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError, Engine};
@@ -25,7 +26,7 @@ pub fn MergedLogs() -> impl IntoView {
         let ids = ids.get();
         async move {
             let api = engine.api().await?;
-            let all = api::call(api.containers(true)).await?;
+            let all = api::call(api.containers::<ContainerBrief>(true)).await?;
             let sources = ids.iter().map(|id| {
                 // Ids or names, as the link gave them.
                 let found = all.iter().find(|c| {
@@ -35,9 +36,10 @@ pub fn MergedLogs() -> impl IntoView {
                             .is_some_and(|n| n.iter().any(|n| n.trim_start_matches('/') == id))
                 });
                 match found {
-                    Some(c) => {
-                        Source::container(c.id.clone().unwrap_or_default(), container_name(c))
-                    }
+                    Some(c) => Source::container(
+                        c.id.clone().unwrap_or_default(),
+                        container_name(c.names.as_deref()),
+                    ),
                     None => Source::container(id.clone(), id.clone()),
                 }
             });

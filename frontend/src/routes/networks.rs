@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use berth_engine::endpoints::Prune;
+use berth_engine::models::ContainerSummary;
 use leptos::prelude::*;
 use serde_json::{json, Value};
 
@@ -31,7 +32,7 @@ struct Network {
 async fn load_networks(engine: Engine) -> Result<(Vec<Network>, Vec<(String, String)>), ApiError> {
     let api = engine.api().await?;
     let list = api::call(api.networks(&BTreeMap::new())).await?;
-    let containers = api::call(api.containers(true)).await?;
+    let containers = api::call(api.containers::<ContainerSummary>(true)).await?;
     let mut members: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for c in &containers {
         let nets = c
@@ -40,10 +41,10 @@ async fn load_networks(engine: Engine) -> Result<(Vec<Network>, Vec<(String, Str
             .and_then(|n| n.networks.as_ref());
         for (_, ep) in nets.into_iter().flatten() {
             if let Some(net) = &ep.network_id {
-                members
-                    .entry(net.clone())
-                    .or_default()
-                    .push((c.id.clone().unwrap_or_default(), container_name(c)));
+                members.entry(net.clone()).or_default().push((
+                    c.id.clone().unwrap_or_default(),
+                    container_name(c.names.as_deref()),
+                ));
             }
         }
     }
@@ -65,7 +66,12 @@ async fn load_networks(engine: Engine) -> Result<(Vec<Network>, Vec<(String, Str
     out.sort_by(|a, b| a.name.cmp(&b.name));
     let all = containers
         .iter()
-        .map(|c| (c.id.clone().unwrap_or_default(), container_name(c)))
+        .map(|c| {
+            (
+                c.id.clone().unwrap_or_default(),
+                container_name(c.names.as_deref()),
+            )
+        })
         .collect();
     Ok((out, all))
 }

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
+use berth_engine::models::ContainerSummaryStateEnum as State;
+use berth_engine::ContainerBrief;
 
 /// The compose label every compose tool sets: the stack a container is in.
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
@@ -22,9 +23,8 @@ pub const STATES: [(&str, &str); 7] = [
 
 /// A container's name as people know it (the engine's first name, without
 /// its leading `/`).
-pub fn container_name(c: &ContainerSummary) -> String {
-    c.names
-        .as_ref()
+pub fn container_name(names: Option<&[String]>) -> String {
+    names
         .and_then(|n| n.first())
         .map(|n| n.trim_start_matches('/').to_owned())
         .unwrap_or_default()
@@ -45,8 +45,8 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(c: ContainerSummary) -> Row {
-        let name = container_name(&c);
+    pub fn new(c: ContainerBrief) -> Row {
+        let name = container_name(c.names.as_deref());
         let mut ports: Vec<String> = c
             .ports
             .unwrap_or_default()
@@ -191,8 +191,8 @@ mod tests {
     use super::*;
     use berth_engine::models::{PortSummary as Port, PortSummaryTypeEnum as PortType};
 
-    fn summary(id: &str, name: &str, state: State, project: Option<&str>) -> ContainerSummary {
-        ContainerSummary {
+    fn summary(id: &str, name: &str, state: State, project: Option<&str>) -> ContainerBrief {
+        ContainerBrief {
             id: Some(id.into()),
             names: Some(vec![format!("/{name}")]),
             image: Some("busybox".into()),
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(row.ports, "0.0.0.0:8080→80/tcp, 53/udp");
         assert_eq!(row.project, "shop");
         assert!(row.is_up());
-        assert_eq!(Row::new(ContainerSummary::default()).state, State::EMPTY);
+        assert_eq!(Row::new(ContainerBrief::default()).state, State::EMPTY);
     }
 
     #[test]

@@ -61,7 +61,10 @@ pub fn volumes(df: &Value, containers: &[ContainerSummary]) -> Vec<Volume> {
     for c in containers {
         for m in c.mounts.iter().flatten() {
             if let Some(n) = &m.name {
-                users.entry(n.clone()).or_default().push(container_name(c));
+                users
+                    .entry(n.clone())
+                    .or_default()
+                    .push(container_name(c.names.as_deref()));
             }
         }
     }

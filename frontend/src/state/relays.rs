@@ -2,7 +2,8 @@
 //! by URL (each a Berth relay in front of its own engine); which of them is
 //! in use; and what each says about its engine, searched across all.
 
-use berth_engine::models::{ContainerSummary, ContainerSummaryStateEnum as State};
+use berth_engine::models::ContainerSummaryStateEnum as State;
+use berth_engine::ContainerBrief;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -93,11 +94,11 @@ pub struct Probe {
 
 impl Probe {
     /// From the negotiated API version, `/version` and every container.
-    pub fn new(api: String, version: &Value, list: Vec<ContainerSummary>) -> Probe {
+    pub fn new(api: String, version: &Value, list: Vec<ContainerBrief>) -> Probe {
         let containers: Vec<(String, String, State)> = list
             .into_iter()
             .map(|c| {
-                let name = container_name(&c);
+                let name = container_name(c.names.as_deref());
                 (
                     c.id.unwrap_or_default(),
                     name,

@@ -80,7 +80,7 @@ pub fn stacks_of(containers: Vec<ContainerSummary>) -> Vec<Stack> {
             members: vec![],
         });
         stack.members.push(Member {
-            name: container_name(&c),
+            name: container_name(c.names.as_deref()),
             id: c.id.unwrap_or_default(),
             service: label(SERVICE_LABEL),
             image: c.image.unwrap_or_default(),

@@ -2,9 +2,10 @@
 //! a container action, by typing a few letters.
 
 use berth_engine::models::ContainerSummaryStateEnum as State;
-use berth_engine::ContainerAction;
+use berth_engine::{ContainerAction, ContainerBrief};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, Engine};
@@ -54,12 +55,43 @@ fn fuzzy(hay: &str, needle: &str) -> bool {
         .all(|n| chars.any(|h| h == n))
 }
 
+/// Ctrl/Cmd-K opens and closes the palette. Only this listener is in the
+/// console's first download: the palette itself comes on first use (its own
+/// wasm module, `scripts/split-wasm`).
 #[component]
 pub fn Palette() -> impl IntoView {
+    let open = RwSignal::new(false);
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
+            ev.prevent_default();
+            open.update(|o| *o = !*o);
+        }
+    });
+    on_cleanup(move || keys.remove());
+    move || {
+        open.get().then(|| {
+            view! {
+                <Suspense fallback=|| ()>
+                    {Suspend::new(async move {
+                        palette_dialog(open).await.unwrap_or_else(|_| crate::lazy::failed())
+                    })}
+                </Suspense>
+            }
+        })
+    }
+}
+
+#[wasm_split(palette, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn palette_dialog(open: RwSignal<bool>) -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <PaletteDialog open/> }.into_any())
+}
+
+/// The palette, open: built afresh each time it opens.
+#[component]
+fn PaletteDialog(open: RwSignal<bool>) -> impl IntoView {
     let engine = expect_context::<Engine>();
     let notices = expect_context::<Notices>();
     let navigate = StoredValue::new_local(use_navigate());
-    let open = RwSignal::new(false);
     let query = RwSignal::new(String::new());
     let chosen = RwSignal::new(0usize);
     let entries = RwSignal::new(Vec::<Entry>::new());
@@ -76,12 +108,12 @@ pub fn Palette() -> impl IntoView {
         entries.set(base.clone());
         spawn_local(async move {
             let Ok(api) = engine.api().await else { return };
-            let Ok(all) = api::call(api.containers(true)).await else {
+            let Ok(all) = api::call(api.containers::<ContainerBrief>(true)).await else {
                 return;
             };
             for c in all {
                 let id = c.id.clone().unwrap_or_default();
-                let name = container_name(&c);
+                let name = container_name(c.names.as_deref());
                 for (tab, what) in [
                     ("", "Open"),
                     ("/logs", "Logs of"),
@@ -115,18 +147,7 @@ pub fn Palette() -> impl IntoView {
         });
     };
 
-    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
-            ev.prevent_default();
-            if !open.get_untracked() {
-                query.set(String::new());
-                chosen.set(0);
-                load();
-            }
-            open.update(|o| *o = !*o);
-        }
-    });
-    on_cleanup(move || keys.remove());
+    load();
 
     let matches = Memo::new(move |_| {
         let q = query.get();
@@ -174,9 +195,7 @@ pub fn Palette() -> impl IntoView {
         }
     };
 
-    move || {
-        open.get().then(|| {
-            view! {
+    view! {
                 <Dialog title="Command palette" class="palette" on_close=move || open.set(false)>
                         <input autofocus type="search" placeholder="Jump to a page or container, or run an action…" aria-label="Command"
                             data-palette-input="" prop:value=move || query.get()
@@ -194,7 +213,5 @@ pub fn Palette() -> impl IntoView {
                         </ul>
                         <p class="muted hint">"↑ ↓ to choose, Enter to go, Esc to close"</p>
                 </Dialog>
-            }
-        })
     }
 }
