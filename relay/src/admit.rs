@@ -163,50 +163,119 @@ impl Gate {
             };
             Refused::new(status, format!("the guard refuses {r}"))
         };
-        let mut pending = g.check_body(kind, &bytes).map_err(guard_refuses)?;
-        let mut seen: Vec<Lookup> = Vec::new();
-        while let Some(lookup) = pending.pop() {
-            if seen.contains(&lookup) {
-                continue;
-            }
-            if seen.len() == MAX_LOOKUPS {
-                return Err(Refused::new(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "the guard refuses {}: it names too much to look up",
-                        lookup.field()
-                    ),
-                ));
-            }
-            let answer = look_up(engine, &lookup).await?;
-            pending.extend(
-                g.check_lookup(&lookup, answer.as_ref())
-                    .map_err(guard_refuses)?,
-            );
-            seen.push(lookup);
-        }
+        let pending = g.check_body(kind, &bytes).map_err(guard_refuses)?;
+        resolve(engine, g, pending).await?;
         Ok(Body::from(bytes))
     }
+
+    /// After a guarded container create: the container the engine made,
+    /// judged as it made it ([`Guard::check_created`]); one that fails is
+    /// removed again, and the client gets the refusal instead of its id.
+    pub async fn check_created(&self, engine: &Engine, resp: Response) -> Response {
+        let Some(g) = &self.guard else {
+            return resp;
+        };
+        if resp.status() != StatusCode::CREATED {
+            return resp;
+        }
+        let (parts, body) = resp.into_parts();
+        let Ok(bytes) = body.collect().await.map(|b| b.to_bytes()) else {
+            return refuse(
+                StatusCode::BAD_GATEWAY,
+                "the engine's answer to the create broke off",
+            );
+        };
+        let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["Id"].as_str().map(str::to_owned));
+        let Some(id) = id else {
+            return refuse(
+                StatusCode::BAD_GATEWAY,
+                "the engine's answer to the create names no container",
+            );
+        };
+        let judged = async {
+            let inspect = look_up_path(engine, "the created container", &format!("/containers/{id}/json"))
+                .await?
+                .ok_or_else(|| {
+                    Refused::new(
+                        StatusCode::FORBIDDEN,
+                        "the guard refuses the created container: it was gone before it could be checked",
+                    )
+                })?;
+            let pending = g.check_created(&inspect).map_err(|r| {
+                Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
+            })?;
+            resolve(engine, g, pending).await
+        };
+        match judged.await {
+            Ok(()) => Response::from_parts(parts, Body::from(bytes)),
+            Err(refused) => {
+                let removed = engine
+                    .json(
+                        axum::http::Method::DELETE,
+                        &format!("/containers/{id}?force=1&v=1"),
+                        None,
+                    )
+                    .await;
+                if let Err(e) = removed {
+                    tracing::error!(container = %id, "the guard refused a created container and could not remove it: {}", e.message);
+                }
+                refused.into_response()
+            }
+        }
+    }
+}
+
+/// Asks the engine about each lookup (and what their answers name in turn)
+/// and has the guard judge the answers.
+async fn resolve(engine: &Engine, g: &Guard, mut pending: Vec<Lookup>) -> Result<(), Refused> {
+    let mut seen: Vec<Lookup> = Vec::new();
+    while let Some(lookup) = pending.pop() {
+        if seen.contains(&lookup) {
+            continue;
+        }
+        if seen.len() == MAX_LOOKUPS {
+            return Err(Refused::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "the guard refuses {}: it names too much to look up",
+                    lookup.field()
+                ),
+            ));
+        }
+        let answer = look_up(engine, &lookup).await?;
+        pending.extend(
+            g.check_lookup(&lookup, answer.as_ref()).map_err(|r| {
+                Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
+            })?,
+        );
+        seen.push(lookup);
+    }
+    Ok(())
 }
 
 /// What the engine says of a lookup: `None` when it has no such thing.
 async fn look_up(engine: &Engine, lookup: &Lookup) -> Result<Option<gojson::Json>, Refused> {
+    look_up_path(engine, lookup.field(), &lookup.path()).await
+}
+
+/// What the engine answers to `GET path`, read as Go reads it: `None` for
+/// a 404. `field`: what it is for, to say so when it fails.
+async fn look_up_path(
+    engine: &Engine,
+    field: &str,
+    path: &str,
+) -> Result<Option<gojson::Json>, Refused> {
     let cannot = |why: String| {
         Refused::new(
             StatusCode::FORBIDDEN,
-            format!(
-                "the guard refuses {}: it could not look it up ({why})",
-                lookup.field()
-            ),
+            format!("the guard refuses {field}: it could not look it up ({why})"),
         )
     };
-    let req = hyper::Request::get(
-        engine
-            .uri(&lookup.path())
-            .map_err(|e| cannot(e.to_string()))?,
-    )
-    .body(Body::empty())
-    .expect("a valid request");
+    let req = hyper::Request::get(engine.uri(path).map_err(|e| cannot(e.to_string()))?)
+        .body(Body::empty())
+        .expect("a valid request");
     let resp = engine
         .client
         .request(req)
@@ -274,7 +343,10 @@ pub async fn pass(State(state): State<AppState>, req: Request) -> Response {
         },
         None => body,
     };
-    let resp = crate::proxy::forward(&state, Request::from_parts(parts, body)).await;
+    let mut resp = crate::proxy::forward(&state, Request::from_parts(parts, body)).await;
+    if admitted.body == Some(guard::Body::ContainerCreate) {
+        resp = gate.check_created(&state.engine, resp).await;
+    }
     audit(&client, &admitted.routed, resp.status());
     if gate.guard.is_some() && admitted.routed.route.template == "/swarm" {
         return redact_swarm(resp).await;

@@ -93,20 +93,22 @@ impl Engine {
             reason: e.to_string(),
         };
         let (mut sender, mut conn, mut reused) = self.checkout().await?;
+        // The connection can end in the same turn as it hands the answer
+        // over (the engine closes after answering a request that asked it
+        // to: `Connection: close`); the answer is then read, not lost.
+        let mut ended = false;
         let resp = loop {
             let answer = sender.try_send_request(req);
             tokio::pin!(answer);
             let sent = tokio::select! {
                 biased;
                 sent = &mut answer => sent,
-                ended = &mut conn => {
-                    return Err(match ended {
-                        Err(e) => failed(e),
-                        Ok(()) => RelayError::Upstream {
-                            engine: self.addr.to_string(),
-                            reason: "it closed the connection without answering".into(),
-                        },
-                    })
+                done = &mut conn => {
+                    if let Err(e) = done {
+                        return Err(failed(e));
+                    }
+                    ended = true;
+                    answer.await
                 }
             };
             match sent {
@@ -116,7 +118,13 @@ impl Engine {
                 Err(mut e) if reused && e.message().is_some() => {
                     req = e.take_message().expect("the unsent request");
                     (sender, conn) = self.connect().await?;
-                    reused = false;
+                    (reused, ended) = (false, false);
+                }
+                Err(_) if ended => {
+                    return Err(RelayError::Upstream {
+                        engine: self.addr.to_string(),
+                        reason: "it closed the connection without answering".into(),
+                    })
                 }
                 Err(e) => return Err(failed(e.into_error())),
             }
@@ -125,7 +133,7 @@ impl Engine {
         let (reading, idle) = (self.reading.clone(), self.idle.clone());
         Ok(resp.map(|body| {
             Body::new(Coalesce::new(Driven {
-                conn: Some(conn),
+                conn: (!ended).then_some(conn),
                 sender: Some(sender),
                 body,
                 reading,

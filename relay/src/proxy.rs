@@ -22,6 +22,9 @@ pub async fn forward(state: &AppState, mut req: Request) -> Response {
     // hyper's server already answered any `Expect: 100-continue`; the body
     // is on its way, so the engine must not be asked to wait for it again.
     parts.headers.remove(header::EXPECT);
+    if downstream.is_none() {
+        strip_hop_by_hop(&mut parts.headers);
+    }
     let upstream_req = hyper::Request::from_parts(parts, body);
     if downstream.is_none() {
         return match engine.send(upstream_req).await {
@@ -76,6 +79,33 @@ async fn bridge(client: hyper::upgrade::Upgraded, engine: hyper::upgrade::Upgrad
         Ok((up, down)) => debug!(up, down, "upgraded connection closed"),
         Err(e) => debug!("upgraded connection ended: {e}"),
     }
+}
+
+/// Headers about the client's connection to berth, not the request
+/// (RFC 9110 7.6.1): berth's connection to the engine is its own.
+/// (Upgrades keep theirs: they ask the engine for the connection itself.)
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<header::HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| header::HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        header::CONNECTION,
+        header::TE,
+        header::TRAILER,
+        header::UPGRADE,
+        header::PROXY_AUTHORIZATION,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
 }
 
 fn is_upgrade(headers: &HeaderMap) -> bool {

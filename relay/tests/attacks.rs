@@ -932,11 +932,73 @@ fn a_swarm_is_read_without_its_join_tokens_and_guarded_like_containers() {
         "host host",
         "the service's tasks join the host's network"
     );
-    docker_ok(&host, &["service", "rm", &name]);
-
     let dir = tempfile::tempdir().unwrap();
     let rules = write_file(dir.path(), "rules", b"allow * /**\n");
     let guarded = Relay::start_with(&host, &["--policy", rules.to_str().unwrap()]);
+
+    docker_ok(&host, &["service", "rm", &name]);
+
+    // A service that once bound the host's / and was made plain since (by
+    // someone trusted, on the engine) still holds its earlier spec: a
+    // rollback brings the bind back, whatever spec comes with it.
+    let name = unique("rollback");
+    let mounting = |mounts: &str| {
+        format!(
+            r#"{{"Name":"{name}","TaskTemplate":{{"ContainerSpec":{{"Image":"{IMAGE}","Command":["sleep","600"],"Mounts":[{mounts}]}}}}}}"#
+        )
+    };
+    let bound = mounting(r#"{"Type":"bind","Source":"/","Target":"/host"}"#);
+    let plain_spec = mounting("");
+    let (status, answer) = direct("POST", "/v1.41/services/create", Some(&bound));
+    assert_eq!(status, 201, "{answer}");
+    let version = |n: &str| {
+        docker_ok(
+            &host,
+            &["service", "inspect", "-f", "{{.Version.Index}}", n],
+        )
+    };
+    let (status, answer) = direct(
+        "POST",
+        &format!(
+            "/v1.41/services/{name}/update?version={}",
+            version(&name).trim()
+        ),
+        Some(&plain_spec),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let target = "\"Source\":\"/\"";
+    let rollback = |v: &str| {
+        format!(
+            "/v1.41/services/{name}/update?version={}&rollback=previous",
+            v.trim()
+        )
+    };
+    refused_by_berth(
+        call(
+            Some(&guarded),
+            "POST",
+            &rollback(&version(&name)),
+            Some(&plain_spec),
+        ),
+        403,
+        "the guard refuses the rollback parameter",
+    );
+    cli_refused(
+        &docker(
+            &guarded.host(),
+            &["service", "update", "-d", "--rollback", &name],
+        ),
+        "the rollback parameter",
+    );
+    let (status, answer) = direct("POST", &rollback(&version(&name)), Some(&plain_spec));
+    assert_eq!(status, 200, "{answer}");
+    let back = docker_ok(
+        &host,
+        &["service", "inspect", "-f", "{{json .Spec}}", &name],
+    );
+    assert!(back.contains(target), "the rollback bound / again: {back}");
+    docker_ok(&host, &["service", "rm", &name]);
+
     refused_by_berth(
         call(
             Some(&guarded),
@@ -1156,4 +1218,455 @@ fn a_link_planted_in_an_allowed_folder_does_not_lead_out_of_it() {
         ),
         "outside the allowed bind folders",
     );
+}
+
+#[test]
+fn top_runs_the_hosts_ps_with_known_options_only() {
+    let c = Container::run("top", &[IMAGE, "sleep", "600"]);
+    // A process of the host's, not of any container, with a secret in its
+    // command line.
+    let mut secret = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os; os.execvp('sleep', ['berth-host-secret-42', '120'])",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let leak = format!(
+        "/v1.41/containers/{}/top?ps_args=-oargs%3DPID%20-p{}",
+        c.name,
+        secret.id()
+    );
+    // The engine runs the host's ps with those options and quotes the
+    // host process's command line back.
+    let (_, answer) = call(None, "GET", &leak, None);
+    assert!(answer.contains("berth-host-secret-42"), "{answer}");
+    let relay = read_only();
+    let refused = call(Some(&relay), "GET", &leak, None);
+    assert!(!refused.1.contains("berth-host-secret"), "{}", refused.1);
+    refused_by_berth(refused, 403, "the guard refuses ps_args");
+    // What the docker CLI and the console ask for still works.
+    let top = docker_ok(&relay.host(), &["top", &c.name]);
+    assert!(top.contains("sleep 600"), "{top}");
+    assert!(docker_ok(&relay.host(), &["top", &c.name, "aux"]).contains("sleep 600"));
+    secret.kill().unwrap();
+    secret.wait().unwrap();
+}
+
+#[test]
+fn a_namespace_is_shared_only_with_a_container_that_exists() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    let ghost = unique("ghost");
+    // The engine takes a container network mode naming no container, and
+    // keeps the name: whatever holds it at a start (a host-network
+    // container renamed, say) lends its namespace then.
+    let body = format!(
+        r#"{{"Image":"{IMAGE}","Cmd":["true"],"HostConfig":{{"NetworkMode":"container:{ghost}"}}}}"#
+    );
+    let made = create_direct("ghostnet", &body);
+    assert_eq!(
+        inspect(&made.name)["HostConfig"]["NetworkMode"],
+        format!("container:{ghost}")
+    );
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "POST",
+            &format!("/v1.41/containers/create?name={}", unique("ghostnet")),
+            Some(&body),
+        ),
+        403,
+        &format!("there is no container \"{ghost}\" to check"),
+    );
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &[
+                "run",
+                "--rm",
+                "--network",
+                &format!("container:{ghost}"),
+                IMAGE,
+                "true",
+            ],
+        ),
+        "there is no container",
+    );
+}
+
+#[test]
+fn a_container_swapped_during_the_check_is_judged_as_the_engine_made_it() {
+    let allowed = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "host-only\n").unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    // Two containers trade names while containers that take the volumes of
+    // one of them are created through Berth: the name the guard looked up
+    // can be the other container's by the time the engine reads it.
+    let bait = Container::run("bait", &[IMAGE, "sleep", "600"]);
+    let holder = Container::run(
+        "holder",
+        &[
+            "-v",
+            &format!("{}:/hostsecret", outside.path().display()),
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    // The engine copies whatever the name holds at create.
+    let direct = create_direct(
+        "vfdirect",
+        &format!(
+            r#"{{"Image":"{IMAGE}","Cmd":["true"],"HostConfig":{{"VolumesFrom":["{}"]}}}}"#,
+            holder.name
+        ),
+    );
+    assert_eq!(
+        inspect(&direct.name)["Mounts"][0]["Source"],
+        outside.path().to_str().unwrap()
+    );
+    let spare = unique("spare");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (bait, holder, spare, stop) = (
+            bait.name.clone(),
+            holder.name.clone(),
+            spare.clone(),
+            stop.clone(),
+        );
+        std::thread::spawn(move || {
+            let host = engine();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for (from, to) in [(&bait, &spare), (&holder, &bait), (&spare, &holder)] {
+                    let _ = docker(&host, &["rename", from, to]);
+                }
+                for (from, to) in [(&bait, &spare), (&holder, &bait), (&spare, &holder)] {
+                    let _ = docker(&host, &["rename", from, to]);
+                }
+            }
+        })
+    };
+    // Named volumes first, so the guard has lookups to make before it
+    // forwards the body.
+    let volumes: Vec<String> = (0..20)
+        .map(|i| format!("\"{}-v{i}:/v{i}\"", bait.name))
+        .collect();
+    let mut made = Vec::new();
+    for _ in 0..15 {
+        let name = unique("vfswap");
+        let body = format!(
+            r#"{{"Image":"{IMAGE}","Cmd":["true"],"HostConfig":{{"Binds":[{}],"VolumesFrom":["{}"]}}}}"#,
+            volumes.join(","),
+            bait.name
+        );
+        let (status, answer) = call(
+            Some(&relay),
+            "POST",
+            &format!("/v1.41/containers/create?name={name}"),
+            Some(&body),
+        );
+        match status {
+            201 => made.push(Container { name }),
+            // Caught between two renames: the engine found no such name.
+            400 | 404 if answer.contains("No such container") => {
+                assert!(!docker(&engine(), &["inspect", &name]).status.success());
+            }
+            403 => {
+                // Refused: and nothing of it is left on the engine.
+                assert!(
+                    message(&answer).starts_with("berth: the guard refuses"),
+                    "{answer}"
+                );
+                assert!(!docker(&engine(), &["inspect", &name]).status.success());
+            }
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    // Whatever was made holds no host folder outside the allowed ones.
+    for c in &made {
+        for m in inspect(&c.name)["Mounts"].as_array().unwrap() {
+            assert_ne!(m["Type"], "bind", "{} got {m}", c.name);
+        }
+    }
+    for i in 0..20 {
+        let _ = docker(
+            &engine(),
+            &["volume", "rm", "-f", &format!("{}-v{i}", bait.name)],
+        );
+    }
+}
+
+#[test]
+fn networks_take_their_addresses_from_the_engines_pools() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    // The engine takes any subnet and gateway, and the host routes the
+    // addresses to the new bridge from then on.
+    let body = |name: &str| {
+        format!(
+            r#"{{"Name":"{name}","Driver":"bridge","IPAM":{{"Config":[{{"Subnet":"192.0.2.128/25","Gateway":"192.0.2.254"}}]}}}}"#
+        )
+    };
+    let name = unique("hijack");
+    let (status, answer) = call(None, "POST", "/v1.41/networks/create", Some(&body(&name)));
+    assert_eq!(status, 201, "{answer}");
+    let subnet = docker_ok(
+        &engine(),
+        &[
+            "network",
+            "inspect",
+            "-f",
+            "{{(index .IPAM.Config 0).Subnet}}",
+            &name,
+        ],
+    );
+    docker_ok(&engine(), &["network", "rm", &name]);
+    assert_eq!(subnet.trim(), "192.0.2.128/25");
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "POST",
+            "/v1.41/networks/create",
+            Some(&body(&unique("hijack"))),
+        ),
+        403,
+        "the guard refuses IPAM.Config",
+    );
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &[
+                "network",
+                "create",
+                "--subnet",
+                "192.0.2.0/25",
+                &unique("hijack"),
+            ],
+        ),
+        "IPAM.Config",
+    );
+    // A network from the engine's pools passes.
+    let plain = unique("plain");
+    docker_ok(&relay.host(), &["network", "create", &plain]);
+    docker_ok(&engine(), &["network", "rm", &plain]);
+}
+
+#[test]
+fn limits_that_reach_the_host_are_refused() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    // The engine takes them: with these the OOM killer would take the
+    // host's processes before the container's, and the container could
+    // take real-time priority over the host's. (runc sets them at start
+    // where the engine may lower and raise them; this machine's sandbox
+    // does not let it, so they are shown as the engine keeps them.)
+    let name = unique("limits");
+    docker_ok(
+        &engine(),
+        &[
+            "create",
+            "--name",
+            &name,
+            "--oom-score-adj",
+            "-1000",
+            "--ulimit",
+            "rtprio=99",
+            IMAGE,
+            "true",
+        ],
+    );
+    let _made = Container { name: name.clone() };
+    let kept = &inspect(&name)["HostConfig"];
+    assert_eq!(kept["OomScoreAdj"], -1000);
+    assert_eq!(kept["Ulimits"][0]["Name"], "rtprio");
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &["run", "--rm", "--oom-score-adj", "-1000", IMAGE, "true"],
+        ),
+        "the guard refuses HostConfig.OomScoreAdj",
+    );
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &["run", "--rm", "--ulimit", "rtprio=99", IMAGE, "true"],
+        ),
+        "the guard refuses HostConfig.Ulimits[0]: the limit \"rtprio\"",
+    );
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &["run", "--rm", "--oom-kill-disable", IMAGE, "true"],
+        ),
+        "the guard refuses HostConfig.OomKillDisable",
+    );
+    // Ordinary limits pass.
+    let out = docker_ok(
+        &relay.host(),
+        &[
+            "run",
+            "--rm",
+            "--ulimit",
+            "nofile=512:1024",
+            "--oom-score-adj",
+            "100",
+            IMAGE,
+            "sh",
+            "-c",
+            "ulimit -n",
+        ],
+    );
+    assert_eq!(out.trim(), "512");
+}
+
+#[test]
+fn copying_out_and_entering_must_be_named_in_a_rule() {
+    let c = Container::run("named", &[IMAGE, "sleep", "600"]);
+    let export = format!("/v1.41/containers/{}/export", c.name);
+    let (status, tar) = call(None, "GET", &export, None);
+    assert!(status == 200 && tar.len() > 10_000, "{status}");
+    let dir = tempfile::tempdir().unwrap();
+    // "Look at containers": `**` covers their reads, not their files.
+    let rules = write_file(
+        dir.path(),
+        "rules",
+        b"allow GET /_ping\nallow HEAD /_ping\nallow GET /containers/**\n",
+    );
+    let relay = Relay::start_with(&engine(), &["--policy", rules.to_str().unwrap()]);
+    assert_eq!(
+        call(
+            Some(&relay),
+            "GET",
+            &format!("/v1.41/containers/{}/json", c.name),
+            None
+        )
+        .0,
+        200
+    );
+    refused_by_berth(
+        call(Some(&relay), "GET", &export, None),
+        403,
+        "allows no rule",
+    );
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "GET",
+            &format!("/v1.41/containers/{}/archive?path=/bin", c.name),
+            None,
+        ),
+        403,
+        "allows no rule",
+    );
+    // Named, it is allowed.
+    let named = write_file(
+        dir.path(),
+        "named",
+        b"allow GET /containers/*/export\nallow GET /containers/**\n",
+    );
+    let relay = Relay::start_with(&engine(), &["--policy", named.to_str().unwrap()]);
+    let (status, tar) = call(Some(&relay), "GET", &export, None);
+    assert!(status == 200 && tar.len() > 10_000, "{status}");
+}
+
+#[test]
+fn checkpoints_are_refused_where_the_guard_is_on() {
+    // An experimental engine writes a checkpoint where the client says,
+    // making the folder on its host (even when CRIU is missing).
+    let (_private, host) = PrivateEngine::unix_with(&["--experimental"]);
+    ensure_image(&host);
+    let sock = host.strip_prefix("unix://").unwrap().to_owned();
+    docker_ok(
+        &host,
+        &["run", "-d", "--name", "ckpt", IMAGE, "sleep", "600"],
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let target = |n: &str| outside.path().join(n);
+    let body = |n: &str| {
+        format!(
+            r#"{{"CheckpointID":"c1","CheckpointDir":"{}"}}"#,
+            target(n).display()
+        )
+    };
+    let _ = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--unix-socket",
+            &sock,
+            "-H",
+            "Content-Type: application/json",
+        ])
+        .args(["--data-binary", &body("direct")])
+        .arg("http://engine/v1.41/containers/ckpt/checkpoints")
+        .output()
+        .unwrap();
+    assert!(target("direct").exists(), "the engine made the folder");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules", b"allow * /**\n");
+    let relay = Relay::start_with(&host, &["--policy", rules.to_str().unwrap()]);
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "POST",
+            "/v1.41/containers/ckpt/checkpoints",
+            Some(&body("berth")),
+        ),
+        403,
+        "a checkpoint is written where the client says",
+    );
+    assert!(!target("berth").exists());
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "POST",
+            &format!(
+                "/v1.41/containers/ckpt/start?checkpoint=c1&checkpoint-dir={}",
+                target("direct").display()
+            ),
+            None,
+        ),
+        403,
+        "the guard refuses checkpoint",
+    );
+}
+
+#[test]
+fn a_client_that_closes_after_its_call_gets_the_engines_answer() {
+    let relay = Relay::start();
+    // `Connection: close` (Python's urllib sends it): the engine closes
+    // after answering, and the answer still reaches the client.
+    let out = curl(
+        Some(&relay),
+        &["-sS", "-H", "Connection: close", "-w", "\n%{http_code}"],
+        "/_ping",
+    );
+    assert_eq!(text(&out.stdout), "OK\n200");
+    let name = unique("close");
+    let out = curl(
+        Some(&relay),
+        &[
+            "-sS",
+            "-H",
+            "Connection: close",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &format!(r#"{{"Image":"{IMAGE}","Cmd":["true"]}}"#),
+            "-w",
+            "\n%{http_code}",
+        ],
+        &format!("/v1.41/containers/create?name={name}"),
+    );
+    let _made = Container { name: name.clone() };
+    assert!(
+        text(&out.stdout).ends_with("\n201"),
+        "{}",
+        text(&out.stdout)
+    );
+    docker_ok(&engine(), &["inspect", &name]);
 }

@@ -324,6 +324,11 @@ impl PrivateEngine {
 
     /// One on its own unix socket: `(engine, "unix:///…/docker.sock")`.
     pub fn unix() -> (PrivateEngine, String) {
+        PrivateEngine::unix_with(&[])
+    }
+
+    /// The same, with more of dockerd's flags (`--experimental`).
+    pub fn unix_with(flags: &[&str]) -> (PrivateEngine, String) {
         let root = tempfile::Builder::new()
             .prefix("berth-engine")
             .tempdir_in("/tmp")
@@ -332,7 +337,9 @@ impl PrivateEngine {
         let probe = host.clone();
         let mut engine = PrivateEngine {
             child: None,
-            args: vec![format!("-H={host}")],
+            args: std::iter::once(format!("-H={host}"))
+                .chain(flags.iter().map(|f| f.to_string()))
+                .collect(),
             root,
             ready: Box::new(move |args| docker(&probe, args).status.success()),
         };

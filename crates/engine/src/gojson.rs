@@ -155,7 +155,8 @@ impl Json {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    /// What it is, in words ("a list").
+    pub fn kind(&self) -> &'static str {
         match self {
             Json::Null => "null",
             Json::Bool(_) => "a boolean",

@@ -12,10 +12,12 @@
 //! `/images/*/get` covers every image name, slashes and all, exactly as
 //! the engine's `/images/{name:.*}/get` does. A pattern must cover at least
 //! one route, and a literal can't stand where the engine takes a name.
+//! An allow rule covers a route that copies data out or enters a container
+//! only when it names it ([`Rule::covers`]).
 
 use std::fmt;
 
-use crate::route::{self, encode_segment, is_variable, template_segments, Route, Routed};
+use crate::route::{self, encode_segment, is_variable, template_segments, Class, Route, Routed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -32,19 +34,27 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Whether the rule covers `route`.
+    /// Whether the rule covers `route`. To allow a route that copies data
+    /// out of a container or image or enters one ([`Class::CopyOut`]:
+    /// archive, export, image save, attach, exec), a rule must name it:
+    /// `*` there stands only for the route's variables and `**` for
+    /// nothing, so `allow GET /containers/**` does not hand out shells
+    /// and filesystems. (`/**` alone is everything, the `full` policy.)
     pub fn covers(&self, route: &Route) -> bool {
         if self.method != "*" && self.method != route.method {
             return false;
         }
+        let named_only =
+            self.effect == Effect::Allow && route.class == Class::CopyOut && self.pattern != ["**"];
         let template = template_segments(route.template);
         let mut i = 0;
         for (n, p) in self.pattern.iter().enumerate() {
             if p == "**" && n + 1 == self.pattern.len() {
-                return true;
+                return !named_only || i == template.len();
             }
             match template.get(i) {
-                Some(t) if p == "*" || (p == t && !is_variable(t)) => i += 1,
+                Some(t) if p == t && !is_variable(t) => i += 1,
+                Some(t) if p == "*" && (is_variable(t) || !named_only) => i += 1,
                 _ => return false,
             }
         }
@@ -317,6 +327,36 @@ mod tests {
             "the ops policy denies POST /containers/web/kill (rule `deny * /**`)"
         );
         assert_eq!(Policy::parse("ops", &p.to_text()).unwrap(), p);
+        // Copying out and entering must be named: `**` and `*` don't
+        // reach them from an allow rule.
+        for path in [
+            "/containers/web/export",
+            "/containers/web/archive",
+            "/containers/web/attach/ws",
+        ] {
+            assert!(!allowed(&p, "GET", path), "{path}");
+        }
+        let wide = Policy::parse(
+            "wide",
+            "allow GET /containers/*/*\nallow * /containers/**\nallow POST /exec/**\n",
+        )
+        .unwrap();
+        assert!(allowed(&wide, "GET", "/containers/web/json"));
+        assert!(!allowed(&wide, "GET", "/containers/web/export"));
+        assert!(!allowed(&wide, "POST", "/exec/0123/start"));
+        assert!(!allowed(&wide, "POST", "/containers/web/attach"));
+        let named = Policy::parse(
+            "named",
+            "allow GET /containers/*/export\nallow POST /containers/*/attach\nallow POST /exec/*/start\n",
+        )
+        .unwrap();
+        assert!(allowed(&named, "GET", "/containers/web/export"));
+        assert!(allowed(&named, "POST", "/containers/a/b/attach"));
+        assert!(allowed(&named, "POST", "/exec/0123/start"));
+        // `/**` alone is everything; a deny rule's wildcards reach them.
+        assert!(allowed(&Policy::full(), "GET", "/containers/web/export"));
+        let deny = Policy::parse("d", "deny GET /containers/**\nallow * /**\n").unwrap();
+        assert!(!allowed(&deny, "GET", "/containers/web/export"));
 
         // A deny rule's * covers every name the engine's variable takes.
         let d = Policy::parse("d", "deny GET /images/*/get\nallow * /**\n").unwrap();

@@ -102,6 +102,8 @@ pub enum Body {
     Exec,
     VolumeCreate,
     NetworkCreate,
+    /// Connecting a container to a network.
+    NetworkConnect,
     /// A Swarm service's spec (create or update): its tasks are containers.
     Service,
 }
@@ -114,6 +116,7 @@ impl Body {
             Body::Exec => "exec create",
             Body::VolumeCreate => "volume create",
             Body::NetworkCreate => "network create",
+            Body::NetworkConnect => "network connect",
             Body::Service => "service spec",
         }
     }
@@ -160,7 +163,32 @@ impl Guard {
             ("POST", "/containers/{name:.*}/exec") => Some(Body::Exec),
             ("POST", "/volumes/create") => Some(Body::VolumeCreate),
             ("POST", "/networks/create") => Some(Body::NetworkCreate),
-            ("POST", "/services/create") | ("POST", "/services/{id}/update") => Some(Body::Service),
+            ("POST", "/networks/{id:.*}/connect") => Some(Body::NetworkConnect),
+            ("POST", "/services/create") => Some(Body::Service),
+            ("POST", "/services/{id}/update") => {
+                let params = parse_query(query)?;
+                if params.iter().any(|(k, _)| k == "rollback") {
+                    return Err(Refusal::new(
+                        "the rollback parameter",
+                        "the engine applies the service's previous spec, which the guard does not see",
+                    ));
+                }
+                Some(Body::Service)
+            }
+            ("GET", "/containers/{name:.*}/top") => {
+                schema::top_query(&parse_query(query)?)?;
+                None
+            }
+            ("POST", "/containers/{name:.*}/start") => {
+                schema::start_query(&parse_query(query)?)?;
+                None
+            }
+            (m, _) if m != "GET" && t.starts_with("/containers/") && t.contains("/checkpoints") => {
+                return Err(Refusal::new(
+                    format!("{m} {t}"),
+                    "a checkpoint is written where the client says, on the engine's host",
+                ))
+            }
             ("POST", "/build") => {
                 schema::build_query(&parse_query(query)?)?;
                 None
@@ -218,6 +246,7 @@ impl Guard {
             Body::Exec => schema::EXEC,
             Body::VolumeCreate => schema::VOLUME_CREATE,
             Body::NetworkCreate => schema::NETWORK_CREATE,
+            Body::NetworkConnect => schema::NETWORK_CONNECT,
             Body::Service => schema::SERVICE,
         };
         ctx.walk("", &json, fields)?;
@@ -225,15 +254,26 @@ impl Guard {
     }
 
     /// Judges what the engine answered for `lookup` (`None`: it has no such
-    /// thing, so the engine will either create a plain one or fail); what
-    /// else must be looked up.
+    /// thing); what else must be looked up. A volume or network the engine
+    /// does not have, it creates plain or fails on; a container it does not
+    /// have is refused: dockerd 20.10 keeps a `container:` network mode
+    /// naming none and looks the name up again at each start, when it may
+    /// name another.
     pub fn check_lookup(
         &self,
         lookup: &Lookup,
         answer: Option<&Json>,
     ) -> Result<Vec<Lookup>, Refusal> {
         let Some(answer) = answer else {
-            return Ok(vec![]);
+            return match lookup {
+                Lookup::SharedContainer { name, field } | Lookup::VolumesOf { name, field } => {
+                    Err(Refusal::new(
+                        field.as_str(),
+                        format!("there is no container {name:?} to check"),
+                    ))
+                }
+                Lookup::Volume { .. } | Lookup::Network { .. } => Ok(vec![]),
+            };
         };
         let mut ctx = schema::Ctx::new(self);
         match lookup {
@@ -245,6 +285,54 @@ impl Guard {
             Lookup::VolumesOf { name, field } => {
                 ctx.existing_container(field, name, answer, false)?
             }
+        }
+        Ok(ctx.lookups)
+    }
+
+    /// Judges a container the engine just created on a guarded request,
+    /// from its inspect: what the engine resolved when it made it. Its
+    /// mounts (`VolumesFrom` copied included) and the containers whose
+    /// namespaces it shares (by id: the engine pins a name it found) are
+    /// checked again, so a container renamed or replaced between the
+    /// guard's lookups and the engine's own reading leads nowhere.
+    pub fn check_created(&self, inspect: &Json) -> Result<Vec<Lookup>, Refusal> {
+        let field = "the created container";
+        let top = gojson::members(inspect, &["Name", "HostConfig"])
+            .map_err(|e| Refusal::new(field, e))?;
+        let name = top
+            .get("Name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .trim_start_matches('/');
+        let mut ctx = schema::Ctx::new(self);
+        ctx.existing_container(field, name, inspect, false)?;
+        let host = top.get("HostConfig").unwrap_or(&Json::Null);
+        let modes = gojson::members(host, &["NetworkMode", "PidMode", "IpcMode"])
+            .map_err(|e| Refusal::new(field, e))?;
+        for k in ["NetworkMode", "PidMode", "IpcMode"] {
+            let mode = modes
+                .get(k)
+                .map_or(Ok(""), Json::string)
+                .map_err(|e| Refusal::new(field, e))?;
+            if mode == "host" {
+                return Err(Refusal::new(
+                    format!("HostConfig.{k}"),
+                    "host: the host's namespace",
+                ));
+            }
+            let Some(id) = mode.strip_prefix("container:") else {
+                continue;
+            };
+            if !(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())) {
+                return Err(Refusal::new(
+                    format!("HostConfig.{k}"),
+                    format!("container:{id} names no container the engine found; it would look the name up again at each start"),
+                ));
+            }
+            ctx.lookups.push(Lookup::SharedContainer {
+                name: id.to_owned(),
+                field: format!("HostConfig.{k}"),
+            });
         }
         Ok(ctx.lookups)
     }

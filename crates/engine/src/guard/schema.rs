@@ -580,6 +580,92 @@ fn volumes_from(ctx: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// `OomScoreAdj`: 0 or more. Below 0 the kernel's OOM killer spares the
+/// container's processes before the host's own (-1000: never kills them).
+fn oom_score_adj(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    match v {
+        Json::Null => Ok(()),
+        Json::Number(n) if *n >= 0.0 => Ok(()),
+        Json::Number(n) => Err(Refusal::new(
+            here,
+            format!(
+                "{n}: below 0 the OOM killer takes the host's processes before the container's"
+            ),
+        )),
+        other => Err(bad_value(
+            here,
+            format!("expected a number, got {}", other.kind()),
+        )),
+    }
+}
+
+/// `OomKillDisable`: off (on, a container without a memory limit can take
+/// all of the host's memory and never be killed for it).
+fn oom_kill_disable(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    if v.is_zero() {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            here,
+            "the OOM killer would spare the container, whatever memory it takes from the host",
+        ))
+    }
+}
+
+/// `Ulimits`: the resource limits a container's processes may raise
+/// without privileges; not the scheduling and locking ones (`rtprio`,
+/// `rttime` and `nice` let a process starve the host's CPUs, `memlock` pin
+/// its memory).
+fn ulimits(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    const SAFE: [&str; 11] = [
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "msgqueue",
+        "nofile",
+        "nproc",
+        "sigpending",
+        "stack",
+    ];
+    for (i, limit) in v
+        .items()
+        .map_err(|e| bad_value(here, e))?
+        .iter()
+        .enumerate()
+    {
+        let m = members(limit, &["Name", "Soft", "Hard"]).map_err(|e| bad_value(here, e))?;
+        let name = m
+            .get("Name")
+            .map_or(Ok(""), Json::string)
+            .map_err(|e| bad_value(here, e))?;
+        if !SAFE.contains(&name) {
+            return Err(Refusal::new(
+                format!("{here}[{i}]"),
+                format!("the limit {name:?} is not known to be safe to raise"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `IPAM.Config`: none, so the engine takes the network's addresses from
+/// its own pools. A subnet of the client's choosing can take over
+/// addresses the host routes elsewhere (its gateway, its DNS server).
+fn ipam_config(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    if v.is_zero() {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            here,
+            "a subnet or gateway of one's choosing can take over addresses the host routes elsewhere; \
+             leave it out and the engine picks one from its pools",
+        ))
+    }
+}
+
 /// `SecurityOpt`: only `no-new-privileges` (which confines further).
 fn security_opt(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
     for opt in v.strings().map_err(|e| bad_value(here, e))? {
@@ -708,6 +794,44 @@ fn network_options(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
 
 // ---- queries ---------------------------------------------------------------
 
+/// `GET /containers/{id}/top`'s `ps_args`: the engine runs the host's
+/// `ps` with them, and when that fails with the container's pids added it
+/// runs it again without them, for any process on the host; then it quotes
+/// what stands in the PID column in its error. So `-p<pid> -o args=PID`
+/// reads any host process's command line and environment. Only the
+/// options the docker CLI and the console use pass.
+pub(super) fn top_query(params: &[(String, String)]) -> Result<(), Refusal> {
+    const SAFE: [&str; 3] = ["", "-ef", "aux"];
+    for (k, v) in params {
+        if k == "ps_args" && !SAFE.contains(&v.as_str()) {
+            return Err(Refusal::new(
+                "ps_args",
+                format!(
+                    "{v:?}: the engine runs the host's ps with it, over every process of the host; \
+                     known to be safe: {}",
+                    allowed_list(&SAFE[1..])
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /containers/{id}/start`: no checkpoint (restoring one reads it
+/// from where the client says, on the engine's host).
+pub(super) fn start_query(params: &[(String, String)]) -> Result<(), Refusal> {
+    match params
+        .iter()
+        .find(|(k, _)| k == "checkpoint" || k == "checkpoint-dir")
+    {
+        Some((k, _)) => Err(Refusal::new(
+            k.as_str(),
+            "a checkpoint is read from where the client says, on the engine's host",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `POST /build`'s parameters (Go reads them case-sensitively).
 pub(super) fn build_query(params: &[(String, String)]) -> Result<(), Refusal> {
     const SAFE: [&str; 24] = [
@@ -801,9 +925,9 @@ pub(super) const RESOURCES: &[Field] = &[
     f("MemoryReservation", Any),
     f("MemorySwap", Any),
     f("MemorySwappiness", Any),
-    f("OomKillDisable", Any),
+    f("OomKillDisable", Check(oom_kill_disable)),
     f("PidsLimit", Any),
-    f("Ulimits", Any),
+    f("Ulimits", Check(ulimits)),
     f("CpuCount", Any),
     f("CpuPercent", Any),
     f("IOMaximumIOps", Any),
@@ -890,7 +1014,7 @@ pub(super) const HOST_CONFIG: &[Field] = &[
     f("GroupAdd", Any),
     f("IpcMode", Check(ipc_mode)),
     f("Links", Any),
-    f("OomScoreAdj", Any),
+    f("OomScoreAdj", Check(oom_score_adj)),
     f("PidMode", Check(pid_mode)),
     f("PublishAllPorts", Any),
     f("ReadonlyRootfs", Any),
@@ -995,7 +1119,10 @@ pub(super) const NETWORK_CREATE: Fields = &[&[
     f("EnableIPv6", Any),
     f(
         "IPAM",
-        Struct(&[&[f("Driver", OneOf(&["", "default"])), f("Config", Any)]]),
+        Struct(&[&[
+            f("Driver", OneOf(&["", "default"])),
+            f("Config", Check(ipam_config)),
+        ]]),
     ),
     f("Internal", Any),
     f("Attachable", Any),
@@ -1003,6 +1130,12 @@ pub(super) const NETWORK_CREATE: Fields = &[&[
     f("ConfigFrom", Any),
     f("Options", Check(network_options)),
     f("Labels", Any),
+]];
+
+/// `POST /networks/{id}/connect`: `network.ConnectOptions`.
+pub(super) const NETWORK_CONNECT: Fields = &[&[
+    f("Container", Any),
+    f("EndpointConfig", Struct(&[ENDPOINT])),
 ]];
 
 const ATTACHMENT: &[Field] = &[f("Target", Check(network_ref)), f("Aliases", Any)];
@@ -1039,8 +1172,8 @@ pub(super) const CONTAINER_SPEC: &[Field] = &[
     f("Isolation", OneOf(&["", "default"])),
     f("Sysctls", Check(sysctls)),
     f("CapabilityDrop", Any),
-    f("Ulimits", Any),
-    f("OomScoreAdj", Any),
+    f("Ulimits", Check(ulimits)),
+    f("OomScoreAdj", Check(oom_score_adj)),
 ];
 
 pub(super) const TASK_SPEC: &[Field] = &[

@@ -362,6 +362,158 @@ fn requests_are_checked_before_their_bodies() {
 }
 
 #[test]
+fn the_engine_is_not_asked_to_read_the_host() {
+    let g = guard();
+    let check = |m: &str, p: &str, q: Option<&str>| g.check_request(&route(m, p).unwrap(), q, &[]);
+    // `top`: the host's ps, over the host's processes.
+    assert_eq!(check("GET", "/containers/web/top", None), Ok(None));
+    assert_eq!(
+        check("GET", "/containers/web/top", Some("ps_args=-ef")),
+        Ok(None)
+    );
+    assert_eq!(
+        check("GET", "/containers/web/top", Some("ps_args=aux")),
+        Ok(None)
+    );
+    for q in [
+        "ps_args=-oargs%3DPID%20e%20-p1",
+        "ps_args=-p1",
+        "ps_args=-ef&ps_args=-p1",
+        "ps_args=-ef;x",
+    ] {
+        assert!(check("GET", "/containers/web/top", Some(q)).is_err(), "{q}");
+    }
+    // Checkpoints are written and read where the client says.
+    assert!(check("POST", "/containers/web/checkpoints", None).is_err());
+    // (Its DELETE route reads two ways: the router refuses it already.)
+    assert!(route("DELETE", "/containers/web/checkpoints/c1").is_err());
+    assert_eq!(check("GET", "/containers/web/checkpoints", None), Ok(None));
+    assert!(check("POST", "/containers/web/start", Some("checkpoint=c1")).is_err());
+    assert!(check("POST", "/containers/web/start", Some("checkpoint-dir=/x")).is_err());
+    assert_eq!(check("POST", "/containers/web/start", None), Ok(None));
+    // A rollback applies a spec the guard never sees.
+    assert!(check(
+        "POST",
+        "/services/web/update",
+        Some("version=3&rollback=previous")
+    )
+    .is_err());
+    assert_eq!(
+        check("POST", "/services/web/update", Some("version=3")),
+        Ok(Some(Body::Service))
+    );
+    assert_eq!(
+        check("POST", "/networks/n1/connect", None),
+        Ok(Some(Body::NetworkConnect))
+    );
+}
+
+#[test]
+fn limits_that_reach_the_host_are_refused() {
+    let host = |h: Value| create(json!({"Image": "busybox", "HostConfig": h}));
+    assert_eq!(host(json!({"OomScoreAdj": 500})), Ok(vec![]));
+    assert!(refused(host(json!({"OomScoreAdj": -1000}))).contains("OomScoreAdj"));
+    assert!(refused(host(json!({"OomKillDisable": true}))).contains("OomKillDisable"));
+    assert_eq!(host(json!({"OomKillDisable": false})), Ok(vec![]));
+    assert_eq!(
+        host(json!({"Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 2048}]})),
+        Ok(vec![])
+    );
+    for name in ["rtprio", "rttime", "nice", "memlock", "RTPRIO"] {
+        let r = refused(host(
+            json!({"Ulimits": [{"name": name, "Soft": 99, "Hard": 99}]}),
+        ));
+        assert!(r.contains("Ulimits[0]"), "{r}");
+    }
+    // The same in a service's spec.
+    let svc = |c: Value| {
+        body(
+            Body::Service,
+            &json!({"TaskTemplate": {"ContainerSpec": c}}),
+        )
+    };
+    assert!(svc(json!({"Image": "busybox", "OomScoreAdj": -17})).is_err());
+    assert!(svc(
+        json!({"Image": "busybox", "Ulimits": [{"Name": "rtprio", "Soft": 1, "Hard": 1}]})
+    )
+    .is_err());
+}
+
+#[test]
+fn networks_take_the_engines_addresses() {
+    let net = |v: Value| body(Body::NetworkCreate, &v);
+    assert_eq!(
+        net(json!({"Name": "n", "Driver": "bridge", "IPAM": {"Driver": "default", "Config": []}})),
+        Ok(vec![])
+    );
+    let r = refused(net(
+        json!({"Name": "n", "IPAM": {"Config": [{"Subnet": "192.0.2.128/25", "Gateway": "192.0.2.254"}]}}),
+    ));
+    assert!(r.starts_with("IPAM.Config"), "{r}");
+    // Connecting takes the endpoint's known fields only.
+    let connect = |v: Value| body(Body::NetworkConnect, &v);
+    assert_eq!(
+        connect(json!({"Container": "web", "EndpointConfig": {"Aliases": ["db"]}})),
+        Ok(vec![])
+    );
+    assert!(
+        connect(json!({"Container": "web", "EndpointConfig": {"DriverOpts": {"a": "b"}}})).is_err()
+    );
+}
+
+#[test]
+fn a_container_is_judged_again_as_the_engine_made_it() {
+    let g = guard();
+    let parse = |v: Value| crate::gojson::parse(v.to_string().as_bytes()).unwrap();
+    let id = "6322f575b481407c151e31ef647629b014bd019e69a4f2f3aeee9604be2be739";
+    let made = |host: Value, mounts: Value| {
+        parse(json!({"Id": "abc", "HostConfig": host, "Mounts": mounts}))
+    };
+    assert_eq!(
+        g.check_created(&made(json!({"NetworkMode": "default"}), json!([]))),
+        Ok(vec![])
+    );
+    // A VolumesFrom whose source was swapped: its binds are the new
+    // container's own mounts now.
+    let swapped = made(
+        json!({"VolumesFrom": ["bait"]}),
+        json!([{"Type": "bind", "Source": "/etc", "Destination": "/x"}]),
+    );
+    assert!(g.check_created(&swapped).is_err());
+    assert_eq!(
+        g.check_created(&made(
+            json!({}),
+            json!([{"Type": "bind", "Source": "/srv/data/x"}])
+        )),
+        Ok(vec![])
+    );
+    // Namespaces shared by id (the engine pins a name it found) are
+    // looked up again; a name it did not find is refused.
+    assert_eq!(
+        g.check_created(&made(
+            json!({"PidMode": format!("container:{id}")}),
+            json!([])
+        )),
+        Ok(vec![Lookup::SharedContainer {
+            name: id.into(),
+            field: "HostConfig.PidMode".into()
+        }])
+    );
+    assert!(g
+        .check_created(&made(json!({"NetworkMode": "container:ghost"}), json!([])))
+        .is_err());
+    assert!(g
+        .check_created(&made(json!({"IpcMode": "host"}), json!([])))
+        .is_err());
+    // And a container the engine does not have is no container to share.
+    let shared = Lookup::SharedContainer {
+        name: "ghost".into(),
+        field: "HostConfig.NetworkMode".into(),
+    };
+    assert!(g.check_lookup(&shared, None).is_err());
+}
+
+#[test]
 fn swarm_answers_lose_their_join_tokens() {
     let mut v = json!({"ID": "x", "JoinTokens": {"Worker": "SWMTKN-1-w", "Manager": "SWMTKN-1-m"}, "Spec": {}});
     redact_swarm(&mut v);
