@@ -64,15 +64,7 @@ impl Gate {
         query: Option<&str>,
         content_types: &[&[u8]],
     ) -> Result<Admitted, Refused> {
-        let routed = route(method, path).map_err(|e| {
-            Refused::new(
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                format!("refusing {method} {path:?}: {e}"),
-            )
-        })?;
-        self.policy
-            .check(&routed)
-            .map_err(|why| Refused::new(StatusCode::FORBIDDEN, why))?;
+        let routed = self.decide(route(method, path), method, path)?;
         let body = match &self.guard {
             Some(g) => g
                 .check_request(&routed, query, content_types)
@@ -104,7 +96,18 @@ impl Gate {
     /// Whether a call to one of the relay's own routes that rules speak of
     /// ([`route::RELAY_ROUTES`]: the recorder's) may pass.
     pub fn admit_relay(&self, method: &str, path: &str) -> Result<(), Refused> {
-        let routed = route::relay_route(method, path).map_err(|e| {
+        self.decide(route::relay_route(method, path), method, path)
+            .map(|_| ())
+    }
+
+    /// The route a request reaches, if it reaches one the policy allows.
+    fn decide(
+        &self,
+        routed: Result<Routed, berth_engine::RouteError>,
+        method: &str,
+        path: &str,
+    ) -> Result<Routed, Refused> {
+        let routed = routed.map_err(|e| {
             Refused::new(
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
                 format!("refusing {method} {path:?}: {e}"),
@@ -112,7 +115,8 @@ impl Gate {
         })?;
         self.policy
             .check(&routed)
-            .map_err(|why| Refused::new(StatusCode::FORBIDDEN, why))
+            .map_err(|why| Refused::new(StatusCode::FORBIDDEN, why))?;
+        Ok(routed)
     }
 
     /// As [`Gate::admit`] for a GET the relay makes on a client's behalf

@@ -124,30 +124,13 @@ async fn source(state: AppState, i: u8, admitted: Admitted, tx: mpsc::Sender<Byt
 
 /// A source's own engine stream.
 async fn own(engine: &Engine, i: u8, path: &str, tx: &mpsc::Sender<Bytes>) {
-    let req = hyper::Request::get(engine.uri(path).expect("an admitted path"))
-        .body(Body::empty())
-        .expect("a valid request");
-    let resp = match engine.send(req).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx
-                .send(frame(ERROR, i, e.to_string().as_bytes()).into())
-                .await;
+    let mut body = match crate::hub::open(engine, path).await {
+        Ok(body) => body,
+        Err(why) => {
+            let _ = tx.send(frame(ERROR, i, why.as_bytes()).into()).await;
             return;
         }
     };
-    let status = resp.status();
-    let mut body = resp.into_body();
-    if !status.is_success() {
-        let bytes = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let msg = berth_engine::error_message(status.as_u16(), &bytes);
-        let _ = tx.send(frame(ERROR, i, msg.as_bytes()).into()).await;
-        return;
-    }
     while let Some(next) = body.frame().await {
         match next {
             Ok(f) => {

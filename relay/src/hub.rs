@@ -464,7 +464,7 @@ fn for_viewer(
 }
 
 /// Opens a GET on the engine: its body, or the engine's words.
-async fn open(engine: &Engine, path: &str) -> Result<Body, String> {
+pub async fn open(engine: &Engine, path: &str) -> Result<Body, String> {
     let req = hyper::Request::get(engine.uri(path).map_err(|e| e.to_string())?)
         .body(Body::empty())
         .expect("a valid request");

@@ -7,6 +7,7 @@ mod util;
 mod attacks;
 mod browser;
 mod chromium;
+mod chunks;
 mod conformance;
 mod container_page;
 mod deploy;
