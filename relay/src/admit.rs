@@ -36,6 +36,11 @@ pub struct Gate {
     pub policy: Policy,
     /// On unless the policy is `full`.
     pub guard: Option<Guard>,
+    /// Held (read) by each guarded container create from its forwarding
+    /// until the engine's container is judged, and (write) by each start
+    /// until the engine answers it: no container runs before the guard has
+    /// judged what the engine made of it.
+    creating: tokio::sync::RwLock<()>,
 }
 
 /// A request the gate let through.
@@ -52,7 +57,11 @@ pub struct Admitted {
 impl Gate {
     pub fn new(policy: Policy, allow_binds: Vec<PathBuf>) -> Gate {
         let guard = (policy != Policy::full()).then_some(Guard { allow_binds });
-        Gate { policy, guard }
+        Gate {
+            policy,
+            guard,
+            creating: tokio::sync::RwLock::new(()),
+        }
     }
 
     /// Decides the route of `method path?query`, and whether it may pass.
@@ -170,6 +179,58 @@ impl Gate {
         let pending = g.check_body(kind, &bytes).map_err(guard_refuses)?;
         resolve(engine, g, pending).await?;
         Ok(Body::from(bytes))
+    }
+
+    /// Before a call that enters a container or reaches its files (exec,
+    /// attach, archive, export), under the guard: the container must pass
+    /// the guard itself, as one whose namespaces a new container shares
+    /// must. A container made straight on the engine with a host folder,
+    /// privileges or the engine's socket (berth's own, in the compose file)
+    /// is not a way around what the guard refuses to create.
+    pub async fn check_target(&self, engine: &Engine, routed: &Routed) -> Result<(), Refused> {
+        let Some(g) = &self.guard else {
+            return Ok(());
+        };
+        let name = match (routed.route.method, routed.route.template) {
+            ("POST", "/containers/{name:.*}/exec")
+            | ("POST", "/containers/{name:.*}/attach")
+            | ("GET", "/containers/{name:.*}/attach/ws")
+            | ("GET" | "HEAD" | "PUT", "/containers/{name:.*}/archive")
+            | ("GET", "/containers/{name:.*}/export")
+            | ("POST", "/containers/{name:.*}/copy") => routed.param("name").map(str::to_owned),
+            ("POST", "/exec/{name:.*}/start") => {
+                let exec = routed.param("name").unwrap_or_default();
+                let path = format!("/exec/{}/json", berth_engine::route::encode_segment(exec));
+                look_up_path(engine, "the exec's container", &path)
+                    .await?
+                    .and_then(|v| {
+                        gojson::members(&v, &["ContainerID"])
+                            .ok()?
+                            .get("ContainerID")?
+                            .as_str()
+                            .map(str::to_owned)
+                    })
+            }
+            _ => return Ok(()),
+        };
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return Err(Refused::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "the guard refuses {}: it names no container it can check",
+                    routed.route.template
+                ),
+            ));
+        };
+        resolve(
+            engine,
+            g,
+            vec![Lookup::Entered {
+                name,
+                field: "the container".to_owned(),
+            }],
+        )
+        .await
     }
 
     /// After a guarded container create: the container the engine made,
@@ -331,6 +392,12 @@ pub async fn pass(State(state): State<AppState>, req: Request) -> Response {
             return refused.into_response();
         }
     };
+    if let Err(refused) = gate.check_target(&state.engine, &admitted.routed).await {
+        let routed = &admitted.routed;
+        info!(target: "berth::audit", %client, method = %routed.method, path = %routed.path.display(), outcome = "refused by the guard", status = refused.status.as_u16());
+        drain(req.into_body()).await;
+        return refused.into_response();
+    }
     let (mut parts, body) = req.into_parts();
     match state.engine.uri(&admitted.uri) {
         Ok(uri) => parts.uri = uri,
@@ -347,15 +414,50 @@ pub async fn pass(State(state): State<AppState>, req: Request) -> Response {
         },
         None => body,
     };
-    let mut resp = crate::proxy::forward(&state, Request::from_parts(parts, body)).await;
-    if admitted.body == Some(guard::Body::ContainerCreate) {
-        resp = gate.check_created(&state.engine, resp).await;
+    let req = Request::from_parts(parts, body);
+    let template = admitted.routed.route.template;
+    let resp = if gate.guard.is_some() && admitted.body == Some(guard::Body::ContainerCreate) {
+        // In a task of its own: a client that hangs up once the engine has
+        // made the container must not leave it unjudged (or unaudited).
+        let state = state.clone();
+        let routed = admitted.routed;
+        let judged = tokio::spawn(async move {
+            let _creating = state.gate.creating.read().await;
+            let resp = crate::proxy::forward(&state, req).await;
+            let resp = state.gate.check_created(&state.engine, resp).await;
+            audit(&client, &routed, resp.status());
+            resp
+        });
+        judged.await.unwrap_or_else(|e| {
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the create's check failed: {e}"),
+            )
+        })
+    } else {
+        let _starting = match gate.guard.is_some() && starts(&admitted.routed) {
+            true => Some(gate.creating.write().await),
+            false => None,
+        };
+        let resp = crate::proxy::forward(&state, req).await;
+        audit(&client, &admitted.routed, resp.status());
+        resp
+    };
+    if gate.guard.is_some() && template == "/swarm" {
+        return redacted(resp, guard::redact_swarm).await;
     }
-    audit(&client, &admitted.routed, resp.status());
-    if gate.guard.is_some() && admitted.routed.route.template == "/swarm" {
-        return redact_swarm(resp).await;
+    if gate.guard.is_some() && guard::carries_env(template) {
+        return redacted(resp, guard::redact_env).await;
     }
     resp
+}
+
+/// Whether a call starts a container (one just created, perhaps).
+fn starts(routed: &Routed) -> bool {
+    matches!(
+        (routed.route.method, routed.route.template),
+        ("POST", "/containers/{name:.*}/start") | ("POST", "/containers/{name:.*}/restart")
+    )
 }
 
 /// Reads what a refused client is still sending. A client writing a body
@@ -374,22 +476,20 @@ async fn drain(mut body: Body) {
     .await;
 }
 
-/// `GET /swarm` without the join tokens (a guarded relay never hands out
-/// the keys to its engine).
-async fn redact_swarm(resp: Response) -> Response {
+/// An answer with what a guarded relay does not hand out taken out of its
+/// JSON document (`redact`): `GET /swarm`'s join tokens, environments'
+/// values. Errors and anything not JSON pass as they are.
+async fn redacted(resp: Response, redact: fn(&mut serde_json::Value)) -> Response {
     let (mut parts, body) = resp.into_parts();
     let Ok(bytes) = body.collect().await.map(|b| b.to_bytes()) else {
-        return refuse(
-            StatusCode::BAD_GATEWAY,
-            "the engine's /swarm answer broke off",
-        );
+        return refuse(StatusCode::BAD_GATEWAY, "the engine's answer broke off");
     };
-    let Ok(mut swarm) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        // Errors ("not a swarm manager") pass as they are.
+    let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    guard::redact_swarm(&mut swarm);
-    let out = swarm.to_string();
+    redact(&mut doc);
+    let out = doc.to_string();
+    parts.headers.remove(header::TRANSFER_ENCODING);
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(out.len()));

@@ -243,6 +243,7 @@ async fn start(state: &AppState, client: &str, open: Open) -> Result<relay::Sess
     let (path, query) = target.start();
     let admitted = state.gate.admit("POST", &path, query, &[])?;
     let engine = state.engine.clone();
+    state.gate.check_target(&engine, &admitted.routed).await?;
     let inspect = engine.json(Method::GET, &target.inspect(), None).await?;
     let (container, command, tty) = match &target {
         Target::Exec(_) => {

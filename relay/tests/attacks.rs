@@ -1393,6 +1393,7 @@ fn a_container_swapped_during_the_check_is_judged_as_the_engine_made_it() {
             assert_ne!(m["Type"], "bind", "{} got {m}", c.name);
         }
     }
+    drop(made);
     for i in 0..20 {
         let _ = docker(
             &engine(),
@@ -1669,4 +1670,331 @@ fn a_client_that_closes_after_its_call_gets_the_engines_answer() {
         text(&out.stdout)
     );
     docker_ok(&engine(), &["inspect", &name]);
+}
+
+#[test]
+fn a_tmpfs_cannot_remount_what_is_already_there() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    // "remount" makes runc remount what is mounted at that point: the
+    // container's /sys, read-only otherwise, becomes writable (and the
+    // host's kernel settings with it). A trailing `/` gets past the
+    // engine's check for a second mount on /sys.
+    let sys = "grep ' /sys ' /proc/mounts";
+    let plain = docker_ok(&engine(), &["run", "--rm", IMAGE, "sh", "-c", sys]);
+    assert!(plain.contains(" ro,"), "{plain}");
+    let remounted = docker_ok(
+        &engine(),
+        &[
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/sys/:remount",
+            IMAGE,
+            "sh",
+            "-c",
+            sys,
+        ],
+    );
+    assert!(remounted.contains(" rw,"), "{remounted}");
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &["run", "--rm", "--tmpfs", "/sys/:remount", IMAGE, "true"],
+        ),
+        "the tmpfs option \"remount\" is not known to be safe",
+    );
+    let mounts = format!(
+        r#"{{"Image":"{IMAGE}","HostConfig":{{"Mounts":[{{"Type":"tmpfs","Target":"/sys/","TmpfsOptions":{{"Options":[["remount"]]}}}}]}}}}"#
+    );
+    refused_by_berth(
+        call(
+            Some(&relay),
+            "POST",
+            "/v1.41/containers/create",
+            Some(&mounts),
+        ),
+        403,
+        "remount",
+    );
+    // A tmpfs of a size and mode passes.
+    let out = docker_ok(
+        &relay.host(),
+        &[
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/scratch:size=8m,mode=1777,noexec",
+            IMAGE,
+            "sh",
+            "-c",
+            "grep ' /scratch ' /proc/mounts",
+        ],
+    );
+    assert!(out.contains("tmpfs"), "{out}");
+}
+
+#[test]
+fn containers_the_guard_would_refuse_cannot_be_entered_or_read() {
+    let allowed = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "host-only\n").unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    // Made on the engine by someone trusted, with a host folder: whoever
+    // enters it or copies its files reaches the host's.
+    let holder = Container::run(
+        "holder",
+        &[
+            "-v",
+            &format!("{}:/hostsecret", outside.path().display()),
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    let read = docker_ok(
+        &engine(),
+        &["exec", &holder.name, "cat", "/hostsecret/secret"],
+    );
+    assert_eq!(read, "host-only\n");
+    let words = "the guard refuses the container";
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &["exec", &holder.name, "cat", "/hostsecret/secret"],
+        ),
+        words,
+    );
+    let dest = tempfile::tempdir().unwrap();
+    cli_refused(
+        &docker(
+            &relay.host(),
+            &[
+                "cp",
+                &format!("{}:/hostsecret/secret", holder.name),
+                dest.path().to_str().unwrap(),
+            ],
+        ),
+        words,
+    );
+    for (method, path) in [
+        (
+            "GET",
+            format!(
+                "/v1.41/containers/{}/archive?path=/hostsecret/secret",
+                holder.name
+            ),
+        ),
+        (
+            "PUT",
+            format!("/v1.41/containers/{}/archive?path=/hostsecret", holder.name),
+        ),
+        ("GET", format!("/v1.41/containers/{}/export", holder.name)),
+        (
+            "POST",
+            format!("/v1.41/containers/{}/attach?stream=1&stdout=1", holder.name),
+        ),
+    ] {
+        let got = call(Some(&relay), method, &path, None);
+        assert!(!got.1.contains("host-only"), "{method} {path}");
+        refused_by_berth(got, 403, words);
+    }
+    // An exec made on the engine cannot be started through berth either.
+    let exec: Value = serde_json::from_str(
+        &call(
+            None,
+            "POST",
+            &format!("/v1.41/containers/{}/exec", holder.name),
+            Some(r#"{"Cmd":["cat","/hostsecret/secret"],"AttachStdout":true}"#),
+        )
+        .1,
+    )
+    .unwrap();
+    let start = format!("/v1.41/exec/{}/start", exec["Id"].as_str().unwrap());
+    refused_by_berth(
+        call(Some(&relay), "POST", &start, Some(r#"{"Detach":false}"#)),
+        403,
+        words,
+    );
+    // Nor can the console's terminal attach to it.
+    let out = curl(
+        Some(&relay),
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &format!(r#"{{"attach":"{}"}}"#, holder.name),
+        ],
+        "/_berth/sessions",
+    );
+    assert!(text(&out.stdout).contains(words), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_guarded_relay_hands_out_no_environment_values() {
+    let c = Container::run(
+        "env",
+        &[
+            "-e",
+            "BERTH_TOKEN=0123456789abcdef0123",
+            "-e",
+            "PLAIN=1",
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    let direct = inspect(&c.name);
+    assert!(direct["Config"]["Env"]
+        .to_string()
+        .contains("0123456789abcdef0123"));
+    let relay = read_only();
+    let seen = docker_ok(&relay.host(), &["inspect", &c.name]);
+    assert!(!seen.contains("0123456789abcdef"), "{seen}");
+    let seen: Value = serde_json::from_str(&seen).unwrap();
+    let env = seen[0]["Config"]["Env"].as_array().unwrap();
+    assert!(env.iter().any(|e| e == "BERTH_TOKEN=…"), "{env:?}");
+    assert!(env.iter().any(|e| e == "PLAIN=…"), "{env:?}");
+}
+
+#[test]
+fn writing_into_a_container_must_be_named_in_a_rule() {
+    let c = Container::run("putarchive", &[IMAGE, "sleep", "600"]);
+    // A file into the container (code it will run, say) is a write the
+    // engine makes.
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "planted", b"planted\n");
+    let tar = dir.path().join("p.tar");
+    assert!(std::process::Command::new("tar")
+        .args([
+            "-C",
+            dir.path().to_str().unwrap(),
+            "-cf",
+            tar.to_str().unwrap(),
+            "planted"
+        ])
+        .status()
+        .unwrap()
+        .success());
+    let put = |via: Option<&Relay>| {
+        call_with(
+            via,
+            "PUT",
+            &format!("/v1.41/containers/{}/archive?path=/tmp", c.name),
+            None,
+            &[
+                "-H",
+                "Content-Type: application/x-tar",
+                "--data-binary",
+                &format!("@{}", tar.display()),
+            ],
+        )
+    };
+    assert_eq!(put(None).0, 200);
+    assert_eq!(
+        docker_ok(&engine(), &["exec", &c.name, "cat", "/tmp/planted"]),
+        "planted\n"
+    );
+    let rules = write_file(
+        dir.path(),
+        "rules",
+        b"allow GET /_ping\nallow * /containers/**\n",
+    );
+    let relay = Relay::start_with(&engine(), &["--policy", rules.to_str().unwrap()]);
+    refused_by_berth(put(Some(&relay)), 403, "allows no rule");
+}
+
+#[test]
+fn a_build_takes_no_limits_a_create_is_refused() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    let ctx = tempfile::tempdir().unwrap();
+    write_file(
+        ctx.path(),
+        "Dockerfile",
+        format!("FROM {IMAGE}\nRUN true\n").as_bytes(),
+    );
+    let build = |host: &str| {
+        docker(
+            host,
+            &[
+                "build",
+                "--no-cache",
+                "--ulimit",
+                "rtprio=99",
+                "-q",
+                ctx.path().to_str().unwrap(),
+            ],
+        )
+    };
+    // The engine sets the limit for the build's RUN step (this machine's
+    // sandbox refuses to raise it, which shows that it was asked to).
+    let direct = build(&engine());
+    let said = text(&direct.stdout) + &text(&direct.stderr);
+    assert!(said.contains("rlimit") || direct.status.success(), "{said}");
+    cli_refused(&build(&relay.host()), "the guard refuses");
+}
+
+#[test]
+fn a_create_whose_client_hangs_up_is_still_judged_and_audited() {
+    let allowed = tempfile::tempdir().unwrap();
+    let (relay, _rules) = guarded(allowed.path());
+    let name = unique("hangup");
+    // Named volumes: lookups to make after the engine answers, while the
+    // connection is gone.
+    let volumes: Vec<String> = (0..20).map(|i| format!("\"{name}-v{i}:/v{i}\"")).collect();
+    let body = format!(
+        r#"{{"Image":"{IMAGE}","Cmd":["true"],"HostConfig":{{"Binds":[{}]}}}}"#,
+        volumes.join(",")
+    );
+    let request = format!(
+        "POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // Sent, then the connection reset (RST) the moment the engine says it
+    // made the container (its events stream), before berth has answered.
+    let reset = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import socket, struct, sys\n\
+             port, name, request, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n\
+             ev = socket.socket(socket.AF_UNIX)\n\
+             ev.connect(sock)\n\
+             ev.sendall(b'GET /v1.41/events HTTP/1.1\\r\\nHost: e\\r\\n\\r\\n')\n\
+             s = socket.create_connection(('127.0.0.1', port))\n\
+             s.sendall(request.encode())\n\
+             seen = b''\n\
+             while b'\"create\"' not in seen or name.encode() not in seen:\n\
+             \x20   seen += ev.recv(65536)\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
+             s.close()\n",
+            &relay.port.to_string(),
+            &name,
+            &request,
+            engine_socket().to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(reset.success());
+    let _made = Container { name: name.clone() };
+    wait_for(
+        "the abandoned create's audit line",
+        Duration::from_secs(20),
+        || {
+            relay.log().lines().any(|l| {
+                l.contains("berth::audit")
+                    && l.contains("route=/containers/create")
+                    && l.contains("status=201")
+            })
+        },
+    );
+    drop(_made);
+    for v in volumes
+        .iter()
+        .filter_map(|v| v.trim_matches('"').split(':').next())
+    {
+        let _ = docker(&engine(), &["volume", "rm", "-f", v]);
+    }
 }

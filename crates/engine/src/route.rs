@@ -31,7 +31,8 @@ pub enum Class {
     /// Changes something.
     Change,
     /// Copies data out of a container or image (files, an export, a
-    /// saved image), or enters one (attach, exec): audited like a change.
+    /// saved image), into a container's files, or enters one (attach,
+    /// exec): audited like a change, and allowed by a rule only by name.
     CopyOut,
 }
 
@@ -97,7 +98,7 @@ pub const ENGINE_ROUTES: &[Route] = &[
     r("POST", "/containers/{name:.*}/update", Change),
     r("POST", "/containers/prune", Change),
     r("POST", "/commit", Change),
-    r("PUT", "/containers/{name:.*}/archive", Change),
+    r("PUT", "/containers/{name:.*}/archive", CopyOut),
     r("DELETE", "/containers/{name:.*}", Change),
     // checkpoints (experimental)
     r("GET", "/containers/{name:.*}/checkpoints", Read),

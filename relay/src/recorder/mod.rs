@@ -348,7 +348,7 @@ impl Recorder {
                 }
                 if let Some(mut inspect) = inspect {
                     l.meta.oom |= inspect["State"]["OOMKilled"] == Value::Bool(true);
-                    redact_env(&mut inspect);
+                    berth_engine::guard::redact_env(&mut inspect);
                     l.meta.inspect = Some(inspect);
                 }
                 l.meta.stats = l.stats.clone();
@@ -794,18 +794,6 @@ fn fill_meta(meta: &mut Meta, id: &str, inspect: &Value) {
     meta.tty = inspect["Config"]["Tty"].as_bool().unwrap_or(false);
     meta.created = secs(&inspect["Created"]).unwrap_or_default();
     meta.started = secs(&inspect["State"]["StartedAt"]).or(meta.started);
-}
-
-/// `KEY=value` → `KEY=…` in an inspect's environment.
-fn redact_env(inspect: &mut Value) {
-    if let Some(env) = inspect["Config"]["Env"].as_array_mut() {
-        for e in env {
-            if let Some(s) = e.as_str() {
-                let key = s.split('=').next().unwrap_or_default();
-                *e = Value::String(format!("{key}=…"));
-            }
-        }
-    }
 }
 
 /// `1G`, `512M`, `100k`, or plain bytes.

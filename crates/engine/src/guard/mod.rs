@@ -64,6 +64,9 @@ pub enum Lookup {
     SharedContainer { name: String, field: String },
     /// A container whose volumes the new one would take: its mounts must.
     VolumesOf { name: String, field: String },
+    /// A container to be entered or read (exec, attach, archive, export):
+    /// it must pass the guard as if it were created now.
+    Entered { name: String, field: String },
     /// A named volume: a local volume may bind a host folder.
     Volume { name: String, field: String },
     /// A network named by something other than a predefined name: it may be
@@ -76,9 +79,9 @@ impl Lookup {
     pub fn path(&self) -> String {
         let enc = crate::route::encode_segment;
         match self {
-            Lookup::SharedContainer { name, .. } | Lookup::VolumesOf { name, .. } => {
-                format!("/containers/{}/json", enc(name))
-            }
+            Lookup::SharedContainer { name, .. }
+            | Lookup::VolumesOf { name, .. }
+            | Lookup::Entered { name, .. } => format!("/containers/{}/json", enc(name)),
             Lookup::Volume { name, .. } => format!("/volumes/{}", enc(name)),
             Lookup::Network { name, .. } => format!("/networks/{}", enc(name)),
         }
@@ -88,6 +91,7 @@ impl Lookup {
         match self {
             Lookup::SharedContainer { field, .. }
             | Lookup::VolumesOf { field, .. }
+            | Lookup::Entered { field, .. }
             | Lookup::Volume { field, .. }
             | Lookup::Network { field, .. } => field,
         }
@@ -266,12 +270,12 @@ impl Guard {
     ) -> Result<Vec<Lookup>, Refusal> {
         let Some(answer) = answer else {
             return match lookup {
-                Lookup::SharedContainer { name, field } | Lookup::VolumesOf { name, field } => {
-                    Err(Refusal::new(
-                        field.as_str(),
-                        format!("there is no container {name:?} to check"),
-                    ))
-                }
+                Lookup::SharedContainer { name, field }
+                | Lookup::VolumesOf { name, field }
+                | Lookup::Entered { name, field } => Err(Refusal::new(
+                    field.as_str(),
+                    format!("there is no container {name:?} to check"),
+                )),
                 Lookup::Volume { .. } | Lookup::Network { .. } => Ok(vec![]),
             };
         };
@@ -284,6 +288,10 @@ impl Guard {
             }
             Lookup::VolumesOf { name, field } => {
                 ctx.existing_container(field, name, answer, false)?
+            }
+            Lookup::Entered { name, field } => {
+                ctx.existing_container(field, name, answer, false)?;
+                return self.check_namespaces(field, answer, ctx.lookups);
             }
         }
         Ok(ctx.lookups)
@@ -306,7 +314,25 @@ impl Guard {
             .trim_start_matches('/');
         let mut ctx = schema::Ctx::new(self);
         ctx.existing_container(field, name, inspect, false)?;
-        let host = top.get("HostConfig").unwrap_or(&Json::Null);
+        self.check_namespaces(field, inspect, ctx.lookups)
+    }
+
+    /// An existing container's privileges and namespaces, as the engine
+    /// holds them: nothing a create would be refused, and another
+    /// container's namespaces only by id (the engine pinned a name it
+    /// found), each of those to be looked up in turn. `lookups`: what its
+    /// mounts already need.
+    fn check_namespaces(
+        &self,
+        field: &str,
+        inspect: &Json,
+        mut lookups: Vec<Lookup>,
+    ) -> Result<Vec<Lookup>, Refusal> {
+        let host = gojson::members(inspect, &["HostConfig"])
+            .map_err(|e| Refusal::new(field, e))?
+            .get("HostConfig")
+            .unwrap_or(&Json::Null);
+        schema::existing_privileges(self, field, host)?;
         let modes = gojson::members(host, &["NetworkMode", "PidMode", "IpcMode"])
             .map_err(|e| Refusal::new(field, e))?;
         for k in ["NetworkMode", "PidMode", "IpcMode"] {
@@ -329,12 +355,12 @@ impl Guard {
                     format!("container:{id} names no container the engine found; it would look the name up again at each start"),
                 ));
             }
-            ctx.lookups.push(Lookup::SharedContainer {
+            lookups.push(Lookup::SharedContainer {
                 name: id.to_owned(),
                 field: format!("HostConfig.{k}"),
             });
         }
-        Ok(ctx.lookups)
+        Ok(lookups)
     }
 
     /// A host path a bind may come from: absolute, no `..`, inside an
@@ -446,6 +472,50 @@ pub fn parse_query(query: Option<&str>) -> Result<Vec<(String, String)>, Refusal
 pub fn redact_swarm(swarm: &mut serde_json::Value) {
     if let Some(obj) = swarm.as_object_mut() {
         obj.remove("JoinTokens");
+    }
+}
+
+/// The answers whose documents carry environments: a container's inspect,
+/// services and tasks (their container specs), images (their config),
+/// plugins (their settings).
+pub fn carries_env(template: &str) -> bool {
+    matches!(
+        template,
+        "/containers/{name:.*}/json"
+            | "/services"
+            | "/services/{id}"
+            | "/tasks"
+            | "/tasks/{id}"
+            | "/images/{name:.*}/json"
+            | "/plugins"
+            | "/plugins/{name:.*}/json"
+    )
+}
+
+/// Every environment in a document (`"Env": ["KEY=value", …]`, at any
+/// depth) with its values taken out: `KEY=…`. Environments hold passwords
+/// and tokens (another berth's `BERTH_TOKEN`, say); their names say enough
+/// to look.
+pub fn redact_env(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    match doc {
+        Value::Object(members) => {
+            for (key, value) in members.iter_mut() {
+                match value {
+                    Value::Array(items) if key == "Env" => {
+                        for item in items.iter_mut() {
+                            if let Some(s) = item.as_str() {
+                                let name = s.split('=').next().unwrap_or_default();
+                                *item = Value::String(format!("{name}=…"));
+                            }
+                        }
+                    }
+                    other => redact_env(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_env),
+        _ => {}
     }
 }
 

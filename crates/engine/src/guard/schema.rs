@@ -198,6 +198,7 @@ impl<'g> Ctx<'g> {
     fn lookup(&mut self, lookup: Lookup) -> Result<(), Refusal> {
         let (Lookup::SharedContainer { name, .. }
         | Lookup::VolumesOf { name, .. }
+        | Lookup::Entered { name, .. }
         | Lookup::Volume { name, .. }
         | Lookup::Network { name, .. }) = &lookup;
         // A name the engine could resolve through another path than the
@@ -305,71 +306,86 @@ impl<'g> Ctx<'g> {
             return Ok(());
         }
         let host = m.get("HostConfig").unwrap_or(&Json::Null);
-        let h = members(
+        existing_privileges(
+            self.guard,
+            &format!("{field} (the container {name:?})"),
             host,
-            &[
-                "Privileged",
-                "CapAdd",
-                "Capabilities",
-                "Devices",
-                "DeviceCgroupRules",
-                "DeviceRequests",
-                "SecurityOpt",
-                "NetworkMode",
-                "PidMode",
-                "IpcMode",
-                "UTSMode",
-                "UsernsMode",
-                "CgroupParent",
-                "Runtime",
-                "MaskedPaths",
-                "ReadonlyPaths",
-                "Sysctls",
-            ],
-        )
-        .map_err(|e| bad_value(field, e))?;
-        let get = |k| h.get(k).unwrap_or(&Json::Null);
-        for k in [
+        )?;
+        let h = members(host, &["NetworkMode", "PidMode", "IpcMode"])
+            .map_err(|e| bad_value(field, e))?;
+        for k in ["NetworkMode", "PidMode", "IpcMode"] {
+            let mode = h
+                .get(k)
+                .map_or(Ok(""), Json::string)
+                .map_err(|e| bad_value(field, e))?;
+            if mode == "host" || mode.starts_with("container:") {
+                return refuse(format!("has {k}={mode} (a namespace shared onward)"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What an existing container's HostConfig may hold for the guard to let
+/// it be shared or entered: nothing a create would be refused for
+/// privileges, and no host namespace (its network, pid and ipc modes are
+/// the caller's to judge).
+pub(super) fn existing_privileges(guard: &Guard, field: &str, host: &Json) -> Result<(), Refusal> {
+    let h = members(
+        host,
+        &[
             "Privileged",
             "CapAdd",
             "Capabilities",
             "Devices",
             "DeviceCgroupRules",
             "DeviceRequests",
+            "SecurityOpt",
+            "UTSMode",
+            "UsernsMode",
             "CgroupParent",
-        ] {
-            if !get(k).is_zero() {
-                return refuse(format!("has {k} set ({})", reason(k)));
-            }
+            "Runtime",
+            "MaskedPaths",
+            "ReadonlyPaths",
+            "Sysctls",
+        ],
+    )
+    .map_err(|e| bad_value(field, e))?;
+    let refuse = |why: String| Err(Refusal::new(field, why));
+    let get = |k| h.get(k).unwrap_or(&Json::Null);
+    for k in [
+        "Privileged",
+        "CapAdd",
+        "Capabilities",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "CgroupParent",
+    ] {
+        if !get(k).is_zero() {
+            return refuse(format!("has {k} set ({})", reason(k)));
         }
-        // (CgroupnsMode is left out: host is the engine's own default on
-        // cgroup v1, and sharing it grants nothing more.)
-        for k in ["NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode"] {
-            let mode = get(k).string().map_err(|e| bad_value(field, e))?;
-            if mode == "host" || mode.starts_with("container:") {
-                return refuse(format!("has {k}={mode} (a namespace shared onward)"));
-            }
-        }
-        let runtime = get("Runtime").string().map_err(|e| bad_value(field, e))?;
-        if !["", "runc", "io.containerd.runc.v2"].contains(&runtime) {
-            return refuse(format!("runs under the runtime {runtime:?}"));
-        }
-        for k in ["MaskedPaths", "ReadonlyPaths"] {
-            if get(k).items().map_err(|e| bad_value(field, e))?.is_empty() {
-                return refuse(format!("has no {k} (its /proc is not masked)"));
-            }
-        }
-        security_opt(
-            self,
-            &format!("{field} (the container {name:?})"),
-            get("SecurityOpt"),
-        )?;
-        sysctls(
-            self,
-            &format!("{field} (the container {name:?})"),
-            get("Sysctls"),
-        )
     }
+    // (CgroupnsMode is left out: host is the engine's own default on
+    // cgroup v1, and sharing it grants nothing more.)
+    for k in ["UTSMode", "UsernsMode"] {
+        let mode = get(k).string().map_err(|e| bad_value(field, e))?;
+        if mode == "host" {
+            return refuse(format!("has {k}=host (the host's namespace)"));
+        }
+    }
+    let runtime = get("Runtime").string().map_err(|e| bad_value(field, e))?;
+    if !["", "runc", "io.containerd.runc.v2"].contains(&runtime) {
+        return refuse(format!("runs under the runtime {runtime:?}"));
+    }
+    for k in ["MaskedPaths", "ReadonlyPaths"] {
+        if get(k).items().map_err(|e| bad_value(field, e))?.is_empty() {
+            return refuse(format!("has no {k} (its /proc is not masked)"));
+        }
+    }
+    let mut ctx = Ctx::new(guard);
+    security_opt(&mut ctx, field, get("SecurityOpt"))?;
+    sysctls(&mut ctx, field, get("Sysctls"))
 }
 
 fn allowed_list(allowed: &[&str]) -> String {
@@ -505,21 +521,99 @@ fn local_options(ctx: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
         return ctx.bind(here, device);
     }
     if kind == "tmpfs" {
-        if let Some(bad) = flags.iter().find(|f| {
-            let key = f.split('=').next().unwrap_or_default();
-            !(common(f) || ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"].contains(&key))
-        }) {
-            return Err(Refusal::new(
-                here,
-                format!("the tmpfs option {bad:?} is not known to be safe"),
-            ));
-        }
-        return Ok(());
+        return tmpfs_flags(here, &flags);
     }
     Err(Refusal::new(
         here,
         format!("it mounts a filesystem of the host's (type={kind:?}, device={device:?}); only binds of allowed folders and tmpfs are"),
     ))
+}
+
+/// A tmpfs's mount options: its size, mode, owner and the flags that
+/// confine it. Not `remount` (runc remounts whatever is mounted there:
+/// `/sys` writable, the host's own filesystem `sync`), `bind`, propagation
+/// or anything else.
+fn tmpfs_flags(here: &str, flags: &[&str]) -> Result<(), Refusal> {
+    const FLAGS: [&str; 13] = [
+        "ro",
+        "rw",
+        "nosuid",
+        "nodev",
+        "noexec",
+        "exec",
+        "noatime",
+        "relatime",
+        "strictatime",
+        "nodiratime",
+        "diratime",
+        "tmpcopyup",
+        "notmpcopyup",
+    ];
+    const VALUES: [&str; 6] = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"];
+    for flag in flags {
+        let ok = match flag.split_once('=') {
+            Some((key, _)) => VALUES.contains(&key),
+            None => FLAGS.contains(flag),
+        };
+        if !ok {
+            return Err(Refusal::new(
+                here,
+                format!("the tmpfs option {flag:?} is not known to be safe"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `HostConfig.Tmpfs`: mount point → options (`size=64m,noexec`).
+fn tmpfs(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    for (target, opts) in v.map().map_err(|e| bad_value(here, e))? {
+        let opts = opts.string().map_err(|e| bad_value(here, e))?;
+        let flags: Vec<&str> = opts.split(',').filter(|f| !f.is_empty()).collect();
+        tmpfs_flags(&format!("{here}[{target:?}]"), &flags)?;
+    }
+    Ok(())
+}
+
+/// `Mounts[].TmpfsOptions.Options` (API 1.46): `[["noexec"], ["mode", "755"]]`.
+fn tmpfs_options(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    for opt in v.items().map_err(|e| bad_value(here, e))? {
+        let words = opt.strings().map_err(|e| bad_value(here, e))?;
+        let flag = match words.as_slice() {
+            [flag] => flag.to_string(),
+            [key, value] => format!("{key}={value}"),
+            _ => return Err(bad_value(here, format!("{words:?} is not an option"))),
+        };
+        tmpfs_flags(here, &[flag.as_str()])?;
+    }
+    Ok(())
+}
+
+/// A field that may only be left empty, with why.
+fn empty(here: &str, v: &Json, why: &str) -> Result<(), Refusal> {
+    if v.is_zero() {
+        Ok(())
+    } else {
+        Err(Refusal::new(here, why))
+    }
+}
+
+/// `Blkio*Device`: host block devices, by path.
+fn block_devices(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    empty(
+        here,
+        v,
+        "devices reach the host (and their paths tell what is on it)",
+    )
+}
+
+/// A service's `Secrets` and `Configs`: what they mount is the Swarm's data.
+fn swarm_data(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
+    empty(
+        here,
+        v,
+        "it hands the Swarm's secrets and configs to the task",
+    )
 }
 
 /// `HostConfig.NetworkMode`.
@@ -602,14 +696,11 @@ fn oom_score_adj(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
 /// `OomKillDisable`: off (on, a container without a memory limit can take
 /// all of the host's memory and never be killed for it).
 fn oom_kill_disable(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
-    if v.is_zero() {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            here,
-            "the OOM killer would spare the container, whatever memory it takes from the host",
-        ))
-    }
+    empty(
+        here,
+        v,
+        "the OOM killer would spare the container, whatever memory it takes from the host",
+    )
 }
 
 /// `Ulimits`: the resource limits a container's processes may raise
@@ -655,15 +746,12 @@ fn ulimits(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
 /// its own pools. A subnet of the client's choosing can take over
 /// addresses the host routes elsewhere (its gateway, its DNS server).
 fn ipam_config(_: &mut Ctx, here: &str, v: &Json) -> Result<(), Refusal> {
-    if v.is_zero() {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            here,
-            "a subnet or gateway of one's choosing can take over addresses the host routes elsewhere; \
-             leave it out and the engine picks one from its pools",
-        ))
-    }
+    empty(
+        here,
+        v,
+        "a subnet or gateway of one's choosing can take over addresses the host routes elsewhere; \
+         leave it out and the engine picks one from its pools",
+    )
 }
 
 /// `SecurityOpt`: only `no-new-privileges` (which confines further).
@@ -861,6 +949,17 @@ pub(super) fn build_query(params: &[(String, String)]) -> Result<(), Refusal> {
         "buildid",
     ];
     for (k, v) in params {
+        if k == "ulimits" {
+            let limits = crate::gojson::parse(v.as_bytes())
+                .map_err(|e| bad_value("the build parameter ulimits", e))?;
+            let guard = Guard::default();
+            ulimits(
+                &mut Ctx::new(&guard),
+                "the build parameter ulimits",
+                &limits,
+            )?;
+            continue;
+        }
         let ok = match k.as_str() {
             "networkmode" => ["", "default", "bridge", "none"].contains(&v.as_str()),
             // BuildKit (2) takes RUN --network=host from the Dockerfile.
@@ -909,11 +1008,11 @@ pub(super) const RESOURCES: &[Field] = &[
     f("Memory", Any),
     f("NanoCpus", Any),
     f("BlkioWeight", Any),
-    f("BlkioWeightDevice", Any),
-    f("BlkioDeviceReadBps", Any),
-    f("BlkioDeviceWriteBps", Any),
-    f("BlkioDeviceReadIOps", Any),
-    f("BlkioDeviceWriteIOps", Any),
+    f("BlkioWeightDevice", Check(block_devices)),
+    f("BlkioDeviceReadBps", Check(block_devices)),
+    f("BlkioDeviceWriteBps", Check(block_devices)),
+    f("BlkioDeviceReadIOps", Check(block_devices)),
+    f("BlkioDeviceWriteIOps", Check(block_devices)),
     f("CpuPeriod", Any),
     f("CpuQuota", Any),
     f("CpuRealtimePeriod", Any),
@@ -972,7 +1071,11 @@ pub(super) const MOUNT: &[Field] = &[
     ),
     f(
         "TmpfsOptions",
-        Struct(&[&[f("SizeBytes", Any), f("Mode", Any), f("Options", Any)]]),
+        Struct(&[&[
+            f("SizeBytes", Any),
+            f("Mode", Any),
+            f("Options", Check(tmpfs_options)),
+        ]]),
     ),
 ];
 
@@ -1020,7 +1123,7 @@ pub(super) const HOST_CONFIG: &[Field] = &[
     f("ReadonlyRootfs", Any),
     f("SecurityOpt", Check(security_opt)),
     f("StorageOpt", Any),
-    f("Tmpfs", Any),
+    f("Tmpfs", Check(tmpfs)),
     f("UTSMode", OneOf(&[""])),
     f("UsernsMode", OneOf(&[""])),
     f("ShmSize", Any),
@@ -1167,8 +1270,8 @@ pub(super) const CONTAINER_SPEC: &[Field] = &[
     f("Healthcheck", Any),
     f("Hosts", Any),
     f("DNSConfig", Any),
-    f("Secrets", Any),
-    f("Configs", Any),
+    f("Secrets", Check(swarm_data)),
+    f("Configs", Check(swarm_data)),
     f("Isolation", OneOf(&["", "default"])),
     f("Sysctls", Check(sysctls)),
     f("CapabilityDrop", Any),

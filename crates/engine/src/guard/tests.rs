@@ -440,6 +440,52 @@ fn limits_that_reach_the_host_are_refused() {
 }
 
 #[test]
+fn a_tmpfs_is_a_tmpfs_and_nothing_more() {
+    let host = |h: Value| create(json!({"Image": "busybox", "HostConfig": h}));
+    assert_eq!(
+        host(json!({"Tmpfs": {"/run": "size=64m,mode=1777,noexec,nosuid"}})),
+        Ok(vec![])
+    );
+    for opts in [
+        "remount",
+        "size=1m,remount",
+        "bind",
+        "rshared",
+        "sync",
+        "suid",
+    ] {
+        let r = refused(host(json!({"Tmpfs": {"/sys/": opts}})));
+        assert!(r.contains("HostConfig.Tmpfs"), "{opts}: {r}");
+    }
+    let mount = |o: Value| {
+        host(json!({"Mounts": [{"Type": "tmpfs", "Target": "/x", "TmpfsOptions": {"Options": o}}]}))
+    };
+    assert_eq!(mount(json!([["noexec"], ["mode", "755"]])), Ok(vec![]));
+    assert!(mount(json!([["remount"]])).is_err());
+    // Devices by path, and a Swarm's data, are refused too.
+    assert!(refused(host(
+        json!({"BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1}]})
+    ))
+    .contains("devices reach the host"));
+    let svc = |c: Value| {
+        body(
+            Body::Service,
+            &json!({"TaskTemplate": {"ContainerSpec": c}}),
+        )
+    };
+    assert!(svc(json!({"Image": "busybox", "Secrets": [{"SecretID": "s1"}]})).is_err());
+    assert!(svc(json!({"Image": "busybox", "Configs": [{"ConfigID": "c1"}]})).is_err());
+    // A build's limits are read as a create's.
+    let g = guard();
+    let build = |q: &str| g.check_request(&route("POST", "/build").unwrap(), Some(q), &[]);
+    assert_eq!(build("t=x&ulimits=%5B%5D"), Ok(None));
+    assert!(build(
+        "ulimits=%5B%7B%22Name%22%3A%22rtprio%22%2C%22Soft%22%3A9%2C%22Hard%22%3A9%7D%5D"
+    )
+    .is_err());
+}
+
+#[test]
 fn networks_take_the_engines_addresses() {
     let net = |v: Value| body(Body::NetworkCreate, &v);
     assert_eq!(
@@ -466,7 +512,10 @@ fn a_container_is_judged_again_as_the_engine_made_it() {
     let g = guard();
     let parse = |v: Value| crate::gojson::parse(v.to_string().as_bytes()).unwrap();
     let id = "6322f575b481407c151e31ef647629b014bd019e69a4f2f3aeee9604be2be739";
-    let made = |host: Value, mounts: Value| {
+    let made = |mut host: Value, mounts: Value| {
+        // As the engine fills them in for any container but a privileged one.
+        host["MaskedPaths"] = json!(["/proc/kcore"]);
+        host["ReadonlyPaths"] = json!(["/proc/sys"]);
         parse(json!({"Id": "abc", "HostConfig": host, "Mounts": mounts}))
     };
     assert_eq!(
@@ -511,6 +560,22 @@ fn a_container_is_judged_again_as_the_engine_made_it() {
         field: "HostConfig.NetworkMode".into(),
     };
     assert!(g.check_lookup(&shared, None).is_err());
+}
+
+#[test]
+fn environments_lose_their_values() {
+    let mut v = json!({"Config": {"Env": ["PATH=/bin", "TOKEN=s3cret", "EMPTY"]},
+        "Spec": {"TaskTemplate": {"ContainerSpec": {"Env": ["A=b=c"]}}},
+        "List": [{"Env": ["X=1"]}], "Other": {"Envs": ["Y=2"]}});
+    redact_env(&mut v);
+    assert_eq!(v["Config"]["Env"], json!(["PATH=…", "TOKEN=…", "EMPTY=…"]));
+    assert_eq!(
+        v["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"],
+        json!(["A=…"])
+    );
+    assert_eq!(v["List"][0]["Env"], json!(["X=…"]));
+    assert_eq!(v["Other"]["Envs"], json!(["Y=2"]));
+    assert!(carries_env("/containers/{name:.*}/json") && !carries_env("/containers/json"));
 }
 
 #[test]
