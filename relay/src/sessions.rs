@@ -447,8 +447,15 @@ async fn stop(engine: &Engine, target: &Target) {
     else {
         return;
     };
-    let pid = std::fs::read_to_string(format!("/proc/{host_pid}/status"))
-        .ok()
+    // Only where berth sees the engine's processes as the engine does: a
+    // berth in a pid namespace of its own (a container) may have a process
+    // of its own under that number. The process must be in the container's
+    // cgroup.
+    let ours = std::fs::read_to_string(format!("/proc/{host_pid}/cgroup"))
+        .is_ok_and(|cgroups| cgroups.contains(container));
+    let pid = ours
+        .then(|| std::fs::read_to_string(format!("/proc/{host_pid}/status")).ok())
+        .flatten()
         .and_then(|s| {
             s.lines()
                 .find_map(|l| l.strip_prefix("NSpid:"))
