@@ -83,7 +83,20 @@ struct Shared {
 pub struct Hub {
     engine: Arc<Engine>,
     streams: Mutex<HashMap<Key, Weak<Shared>>>,
+    /// Containers looked up lately, by the name a viewer gave: many pages
+    /// opening the same streams at once ask the engine once.
+    known: Mutex<HashMap<String, Known>>,
 }
+
+/// A container's id and whether it has a TTY, as the engine said (or is
+/// saying) a moment ago.
+struct Known {
+    at: std::time::Instant,
+    answer: Arc<tokio::sync::OnceCell<Option<(String, bool)>>>,
+}
+
+/// How long a lookup stands for the next viewers.
+const KNOWN_FOR: Duration = Duration::from_secs(2);
 
 /// A viewer's place in a shared stream; leaving (dropping it) may end the
 /// stream after [`LINGER`].
@@ -165,6 +178,7 @@ impl Hub {
         Arc::new(Hub {
             engine,
             streams: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
         })
     }
 
@@ -232,6 +246,22 @@ impl Hub {
     /// engine does not know it: the viewer then gets the engine's own
     /// answer, unshared).
     async fn container(&self, name: &str) -> Option<(String, bool)> {
+        let answer = {
+            let mut known = self.known.lock().expect("hub lock");
+            known.retain(|_, k| k.at.elapsed() < KNOWN_FOR);
+            known
+                .entry(name.to_owned())
+                .or_insert_with(|| Known {
+                    at: std::time::Instant::now(),
+                    answer: Arc::new(tokio::sync::OnceCell::new()),
+                })
+                .answer
+                .clone()
+        };
+        answer.get_or_init(|| self.look_up(name)).await.clone()
+    }
+
+    async fn look_up(&self, name: &str) -> Option<(String, bool)> {
         let path = format!(
             "/containers/{}/json",
             berth_engine::route::encode_segment(name)
