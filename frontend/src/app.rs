@@ -66,6 +66,15 @@ lazy_pages! {
     }
 }
 lazy_pages! {
+    /// The flight recorder: containers that died or are gone, one's record,
+    /// and a search across every log it kept.
+    mod history_pages {
+        History => crate::routes::history::History,
+        HistoryRecord => crate::routes::record::HistoryRecord,
+        Search => crate::routes::search::Search,
+    }
+}
+lazy_pages! {
     /// The dashboard and the engines list.
     mod home_pages {
         Dashboard => crate::routes::dashboard::Dashboard,
@@ -94,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <A href=href("/networks")>"Networks"</A>
                     <A href=href("/swarm")>"Swarm"</A>
                     <A href=href("/events")>"Events"</A>
+                    <A href=href("/history")>"History"</A>
+                    <A href=href("/search")>"Search"</A>
                     <A href=href("/system")>"System"</A>
                 </nav>
                 <span class="muted hint-key" title="Command palette">"Ctrl K"</span>
@@ -121,6 +132,9 @@ pub fn App() -> impl IntoView {
                                     <Route path=path!("/swarm") view=stack_pages::Swarm/>
                                     <Route path=path!("/events") view=events_page::Events/>
                                     <Route path=path!("/system") view=resource_pages::System/>
+                                    <Route path=path!("/history") view=history_pages::History/>
+                                    <Route path=path!("/history/:id") view=history_pages::HistoryRecord/>
+                                    <Route path=path!("/search") view=history_pages::Search/>
                                     <ParentRoute path=path!("/containers/:id") view=container_pages::ContainerPage>
                                         <Route path=path!("") view=container_pages::Overview/>
                                         <Route path=path!("inspect") view=container_pages::Inspect/>

@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod current;
 pub mod dialog;
+pub mod history;
 pub mod inspect;
 pub mod logs;
 pub mod palette;
