@@ -6,7 +6,6 @@
 use berth_engine::relay::{self, HistoryEntry};
 use berth_engine::ContainerBrief;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use serde_json::Value;
 
 use crate::api::{self, call, href, ApiError, Engine};
@@ -164,7 +163,7 @@ fn AttentionItem(a: Attention) -> impl IntoView {
     let name = a.name.clone();
     view! {
         <li data-attention-item=a.name>
-            <A href=link attr:aria-label=label>{name}</A>
+            <a href=link aria-label=label>{name}</a>
             <span class="state exited">{a.reason.text()}</span>
             {when}
         </li>

@@ -6,7 +6,6 @@
 
 use berth_engine::relay::{self, HistoryEntry, SearchQuery};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::{self, href, Engine};
 use crate::live::latest;
@@ -158,7 +157,7 @@ fn RecordRow(e: HistoryEntry, twins: bool) -> impl IntoView {
     view! {
         <tr data-record=e.name.clone() data-id=e.id.clone() data-running=e.running.to_string()>
             <td data-label="Container" class="name">
-                <A href=record_href(&e.id, None) attr:aria-label=label>{shown}</A>
+                <a href=record_href(&e.id, None) aria-label=label>{shown}</a>
             </td>
             <td data-label="Ended" class:warn=bad data-ended="">{ended}</td>
             <td data-label="Ran for">{ran}</td>

@@ -8,7 +8,6 @@ use berth_engine::relay::{self, HistoryEntry};
 use berth_engine::stats::CpuMemory;
 use berth_engine::JsonLines;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde_json::Value;
 
@@ -36,7 +35,7 @@ pub fn HistoryRecord() -> impl IntoView {
         }
     });
     view! {
-        <p class="crumbs"><A href=href("/history")>"← History"</A></p>
+        <p class="crumbs"><a href=href("/history")>"← History"</a></p>
         {move || match refused.get() {
             Some(why) => view! { <RecorderRefused what="reading the flight recorder" why/> }.into_any(),
             None => view! {
@@ -77,7 +76,7 @@ fn Record(e: HistoryEntry, at: Option<i64>) -> impl IntoView {
     let page = (!e.destroyed).then(|| {
         let label = format!("Open the container {}", e.name);
         view! {
-            <A href=href(&format!("/containers/{}", e.id)) attr:class="button" attr:aria-label=label>"Open its page"</A>
+            <a href=href(&format!("/containers/{}", e.id)) class="button" aria-label=label>"Open its page"</a>
         }
     });
     let source = vec![Source {

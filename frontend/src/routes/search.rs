@@ -8,7 +8,6 @@
 use berth_engine::relay::{self, SearchHit, SearchQuery};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, encode, ApiError, Engine};
@@ -178,7 +177,7 @@ fn Hits(hits: Vec<SearchHit>, q: String) -> impl IntoView {
                     <td data-label="Time" class="nowrap">{at}</td>
                     <td data-label="Container" class="name">{h.container.clone()}</td>
                     <td data-label="Line"><code class="line">{ansi::strip(&h.line)}</code></td>
-                    <td data-label="Log"><A href=record_href(&h.id, Some(h.time)) attr:aria-label=label>"Open in its log"</A></td>
+                    <td data-label="Log"><a href=record_href(&h.id, Some(h.time)) aria-label=label>"Open in its log"</a></td>
                 </tr>
             }
         })
