@@ -416,7 +416,27 @@ async fn search_finds_a_line_in_two_containers_filters_and_opens_a_match_in_its_
         around.contains("before 299") && around.contains("after 0"),
         "{around}"
     );
-    assert!(path_of(&b).await.contains("?at="));
+    let at = path_of(&b).await;
+    assert!(at.contains("?at="), "{at}");
+    end(b).await;
+
+    // The same at a phone's width.
+    let b = Browser::start_with(&["--window-size=390,844"]).await;
+    b.client.goto(&rec.relay.url(&at)).await.unwrap();
+    b.wait_text(".log-row.marked", |t| {
+        t.contains(&format!("{needle} from a"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let marked = b.css(".log-row.marked").await;
+    b.wait_on_screen(&marked, "the matching line on a phone")
+        .await;
+    fits_width(&b, &at).await;
+    let search = format!("/console/search?q={needle}");
+    b.client.goto(&rec.relay.url(&search)).await.unwrap();
+    b.wait_text("[data-search-count]", |t| t.starts_with("2 matches"))
+        .await;
+    fits_width(&b, &search).await;
     end(b).await;
 }
 
