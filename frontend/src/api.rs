@@ -459,6 +459,17 @@ pub async fn stream<T: DeserializeOwned>(
     .await
 }
 
+/// Reads what a GET answers as it arrives (a record's log), until it
+/// ends, fails, or `signal` aborts it.
+pub async fn read(
+    path: &str,
+    signal: &web_sys::AbortSignal,
+    each: impl FnMut(&[u8]),
+) -> Result<(), ApiError> {
+    let resp = send(Method::Get, path, None, Some(signal)).await?;
+    read_body(resp, each).await
+}
+
 /// Several engine streams over one connection (the relay's fan-in): a
 /// browser has six connections per host, so pages with many streams share
 /// one. `each` gets every frame, tagged with its path's index.
@@ -482,7 +493,8 @@ pub async fn fanin(
     .await
 }
 
-fn encode(s: &str) -> String {
+/// `s` as one component of a URL (a path segment, a query value).
+pub fn encode(s: &str) -> String {
     js_sys::encode_uri_component(s).into()
 }
 

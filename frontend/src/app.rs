@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
-use leptos_router::{path, Lazy};
+use leptos_router::path;
 
 use crate::api::{self, base, href, ApiError, Engine};
 use crate::lazy::lazy_pages;
@@ -14,7 +14,7 @@ use crate::ui::{Notices, NoticesView, Problem};
 
 // The pages other than the containers list are downloaded when first shown,
 // in groups (one wasm module each, see `lazy`): a route names the group's
-// struct, `view={Lazy::<group::Route>::new()}`, never the component itself
+// struct, `view=group::Route`, never the component itself
 // (naming it here would keep its code in the main wasm). Grouped so that a
 // first visit to any page is at most 8 wasm requests (main module included).
 lazy_pages! {
@@ -66,6 +66,15 @@ lazy_pages! {
     }
 }
 lazy_pages! {
+    /// The flight recorder: containers that died or are gone, one's record,
+    /// and a search across every log it kept.
+    mod history_pages {
+        History => crate::routes::history::History,
+        HistoryRecord => crate::routes::record::HistoryRecord,
+        Search => crate::routes::search::Search,
+    }
+}
+lazy_pages! {
     /// The dashboard and the engines list.
     mod home_pages {
         Dashboard => crate::routes::dashboard::Dashboard,
@@ -94,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <A href=href("/networks")>"Networks"</A>
                     <A href=href("/swarm")>"Swarm"</A>
                     <A href=href("/events")>"Events"</A>
+                    <A href=href("/history")>"History"</A>
+                    <A href=href("/search")>"Search"</A>
                     <A href=href("/system")>"System"</A>
                 </nav>
                 <span class="muted hint-key" title="Command palette">"Ctrl K"</span>
@@ -108,27 +119,30 @@ pub fn App() -> impl IntoView {
                         match engine.api().await {
                             Ok(_) => view! {
                                 <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
-                                    <Route path=path!("/") view={Lazy::<home_pages::Dashboard>::new()}/>
-                                    <Route path=path!("/engines") view={Lazy::<home_pages::Engines>::new()}/>
+                                    <Route path=path!("/") view=home_pages::Dashboard/>
+                                    <Route path=path!("/engines") view=home_pages::Engines/>
                                     <Route path=path!("/containers") view=containers::Containers/>
-                                    <Route path=path!("/create") view={Lazy::<create_page::Create>::new()}/>
-                                    <Route path=path!("/logs") view={Lazy::<stack_pages::MergedLogs>::new()}/>
-                                    <Route path=path!("/stacks") view={Lazy::<stack_pages::Stacks>::new()}/>
-                                    <Route path=path!("/stacks/:name") view={Lazy::<stack_pages::StackPage>::new()}/>
-                                    <Route path=path!("/images") view={Lazy::<resource_pages::Images>::new()}/>
-                                    <Route path=path!("/volumes") view={Lazy::<resource_pages::Volumes>::new()}/>
-                                    <Route path=path!("/networks") view={Lazy::<resource_pages::Networks>::new()}/>
-                                    <Route path=path!("/swarm") view={Lazy::<stack_pages::Swarm>::new()}/>
-                                    <Route path=path!("/events") view={Lazy::<events_page::Events>::new()}/>
-                                    <Route path=path!("/system") view={Lazy::<resource_pages::System>::new()}/>
-                                    <ParentRoute path=path!("/containers/:id") view={Lazy::<container_pages::ContainerPage>::new()}>
-                                        <Route path=path!("") view={Lazy::<container_pages::Overview>::new()}/>
-                                        <Route path=path!("inspect") view={Lazy::<container_pages::Inspect>::new()}/>
-                                        <Route path=path!("logs") view={Lazy::<container_pages::Logs>::new()}/>
-                                        <Route path=path!("stats") view={Lazy::<container_pages::Stats>::new()}/>
-                                        <Route path=path!("top") view={Lazy::<container_pages::Processes>::new()}/>
-                                        <Route path=path!("terminal") view={Lazy::<terminal_page::Terminal>::new()}/>
-                                        <Route path=path!("files") view={Lazy::<container_pages::Files>::new()}/>
+                                    <Route path=path!("/create") view=create_page::Create/>
+                                    <Route path=path!("/logs") view=stack_pages::MergedLogs/>
+                                    <Route path=path!("/stacks") view=stack_pages::Stacks/>
+                                    <Route path=path!("/stacks/:name") view=stack_pages::StackPage/>
+                                    <Route path=path!("/images") view=resource_pages::Images/>
+                                    <Route path=path!("/volumes") view=resource_pages::Volumes/>
+                                    <Route path=path!("/networks") view=resource_pages::Networks/>
+                                    <Route path=path!("/swarm") view=stack_pages::Swarm/>
+                                    <Route path=path!("/events") view=events_page::Events/>
+                                    <Route path=path!("/system") view=resource_pages::System/>
+                                    <Route path=path!("/history") view=history_pages::History/>
+                                    <Route path=path!("/history/:id") view=history_pages::HistoryRecord/>
+                                    <Route path=path!("/search") view=history_pages::Search/>
+                                    <ParentRoute path=path!("/containers/:id") view=container_pages::ContainerPage>
+                                        <Route path=path!("") view=container_pages::Overview/>
+                                        <Route path=path!("inspect") view=container_pages::Inspect/>
+                                        <Route path=path!("logs") view=container_pages::Logs/>
+                                        <Route path=path!("stats") view=container_pages::Stats/>
+                                        <Route path=path!("top") view=container_pages::Processes/>
+                                        <Route path=path!("terminal") view=terminal_page::Terminal/>
+                                        <Route path=path!("files") view=container_pages::Files/>
                                     </ParentRoute>
                                 </Routes>
                             }.into_any(),

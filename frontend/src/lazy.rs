@@ -19,14 +19,14 @@
 //!     }
 //! }
 //! // in <Routes>, instead of `view=Stacks`:
-//! <Route path=path!("/stacks") view={Lazy::<stacks_pages::Stacks>::new()}/>
+//! <Route path=path!("/stacks") view=stacks_pages::Stacks/>
 //! ```
 //!
 //! Each entry is `RouteName => path::to::Component` (a component without
-//! props). The macro makes a module with, per entry, a unit struct
-//! `RouteName` implementing leptos_router's `LazyRoute`, and one
-//! `#[wasm_split(<group>, fallible)]` function that builds any page of the
-//! group. A component must be named *only* from inside `lazy_pages!` (not
+//! props). The macro makes a module with one `#[wasm_split(<group>,
+//! fallible)]` function that builds any page of the group, and per entry a
+//! constant `RouteName`: the [`LazyPage`] to give a route as its view.
+//! A component must be named *only* from inside `lazy_pages!` (not
 //! from a route or another eager page), or its code stays in the main wasm.
 //! The group's name names its wasm files, so it must be unique. A group shown
 //! only inside another group's page (the terminal, a tab of a container's
@@ -36,7 +36,40 @@
 //! tab opened), the route shows [`failed`] with a reload button instead of
 //! panicking (`fallible`; without it wasm_split panics, which kills the app).
 
+use std::future::Future;
+use std::pin::Pin;
+
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
+
+type Local<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// One page of a group, as a route's view (leptos_router's `ChooseView`):
+/// built by its group's code, which is fetched the first time. One type
+/// for every page of every group, rather than leptos_router's `Lazy<T>`
+/// per page: each type a route's view has costs the main wasm its own copy
+/// of the router's code for choosing and preloading it.
+#[derive(Clone, Copy)]
+pub struct LazyPage {
+    /// Which of its group's pages.
+    pub page: u8,
+    /// The group's split point.
+    pub build: fn(u8) -> Local<Result<AnyView, SplitLoaderError>>,
+    pub preload: fn() -> Local<Result<(), SplitLoaderError>>,
+}
+
+impl leptos_router::ChooseView for LazyPage {
+    async fn choose(self) -> AnyView {
+        (self.build)(self.page).await.unwrap_or_else(|_| failed())
+    }
+
+    // The router preloads every matched route at once: a container's
+    // terminal fetches both groups together. A failure here is retried
+    // (and shown) by `choose`.
+    async fn preload(&self) {
+        let _ = (self.preload)().await;
+    }
+}
 
 /// Shown in place of a page whose code did not download.
 pub fn failed() -> AnyView {
@@ -70,43 +103,33 @@ macro_rules! lazy_pages {
             /// Which of the group's pages to build.
             #[derive(Clone, Copy)]
             #[allow(clippy::enum_variant_names)]
-            pub enum Which {
+            enum Which {
                 $($route),+
             }
 
-            /// The split point: builds one page of the group, once the
-            /// group's wasm is loaded. `preload_group` only loads it.
+            /// The split point: builds one page of the group (a `Which`),
+            /// once the group's wasm is loaded. `preload_group` only loads
+            /// it.
             #[::leptos::wasm_split::wasm_split(
                 $group,
                 wasm_split_path = ::leptos::wasm_split,
                 preload(preload_group),
                 fallible
             )]
-            fn build(page: Which) -> Result<AnyView, SplitLoaderError> {
-                Ok(match page {
-                    $(Which::$route => $component().into_any(),)+
-                })
+            fn build(page: u8) -> Result<AnyView, SplitLoaderError> {
+                $(if page == Which::$route as u8 {
+                    return Ok($component().into_any());
+                })+
+                Ok($crate::lazy::failed())
             }
 
             $(
-                pub struct $route;
-
-                impl ::leptos_router::LazyRoute for $route {
-                    fn data() -> Self {
-                        $route
-                    }
-
-                    async fn view(_: Self) -> AnyView {
-                        build(Which::$route).await.unwrap_or_else(|_| $crate::lazy::failed())
-                    }
-
-                    // The router preloads every matched route at once: a
-                    // container's terminal fetches both groups together.
-                    // A failure here is retried (and shown) by `view`.
-                    async fn preload() {
-                        let _ = preload_group().await;
-                    }
-                }
+                #[allow(non_upper_case_globals)]
+                pub const $route: $crate::lazy::LazyPage = $crate::lazy::LazyPage {
+                    page: Which::$route as u8,
+                    build: |page| Box::pin(build(page)),
+                    preload: || Box::pin(preload_group()),
+                };
             )+
         }
     };

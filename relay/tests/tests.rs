@@ -13,6 +13,7 @@ mod container_page;
 mod deploy;
 mod events_page;
 mod faults;
+mod history_page;
 mod lifecycle;
 mod list_and_create;
 mod policy;

@@ -82,7 +82,7 @@ pub struct Endpoint<T> {
 }
 
 impl<T> Endpoint<T> {
-    fn new(method: Method, path: String) -> Self {
+    pub(crate) fn new(method: Method, path: String) -> Self {
         Endpoint {
             method,
             path,
@@ -163,6 +163,22 @@ pub struct LogsOptions {
     pub tail: Option<u64>,
     pub since: Option<i64>,
     pub until: Option<i64>,
+}
+
+impl LogsOptions {
+    /// As the engine's logs endpoints take them (and the flight
+    /// recorder's, which reads them as the engine does).
+    pub(crate) fn query(&self) -> Query {
+        let mut q = Query::default();
+        q.flag("follow", self.follow);
+        q.flag("stdout", self.stdout);
+        q.flag("stderr", self.stderr);
+        q.flag("timestamps", self.timestamps);
+        q.opt("tail", self.tail);
+        q.opt("since", self.since);
+        q.opt("until", self.until);
+        q
+    }
 }
 
 /// Options of `GET /events`.
@@ -248,15 +264,11 @@ impl Api {
     }
 
     pub fn container_logs(&self, id: &str, opts: &LogsOptions) -> Endpoint<Multiplexed> {
-        let mut q = Query::default();
-        q.flag("follow", opts.follow);
-        q.flag("stdout", opts.stdout);
-        q.flag("stderr", opts.stderr);
-        q.flag("timestamps", opts.timestamps);
-        q.opt("tail", opts.tail);
-        q.opt("since", opts.since);
-        q.opt("until", opts.until);
-        self.get(&format!("/containers/{}/logs{q}", component(id)))
+        self.get(&format!(
+            "/containers/{}/logs{}",
+            component(id),
+            opts.query()
+        ))
     }
 
     pub fn events(&self, opts: &EventsOptions) -> Endpoint<JsonStream<EventMessage>> {
@@ -637,16 +649,16 @@ fn image_path(reference: &str) -> String {
         .join("/")
 }
 
-fn component(s: &str) -> String {
+pub(crate) fn component(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// A query string that renders as `""` when empty, else `?a=1&b=2`.
 #[derive(Default)]
-struct Query(String);
+pub(crate) struct Query(String);
 
 impl Query {
-    fn pair(&mut self, key: &str, value: &str) {
+    pub(crate) fn pair(&mut self, key: &str, value: &str) {
         let sep = if self.0.is_empty() { '?' } else { '&' };
         let _ = write!(self.0, "{sep}{key}={}", component(value));
     }
@@ -665,7 +677,7 @@ impl Query {
         }
     }
 
-    fn opt(&mut self, key: &str, value: Option<impl ToString>) {
+    pub(crate) fn opt(&mut self, key: &str, value: Option<impl ToString>) {
         if let Some(v) = value {
             self.pair(key, &v.to_string());
         }

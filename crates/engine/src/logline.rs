@@ -23,7 +23,9 @@ pub fn split_time(raw: &[u8]) -> Option<(String, &[u8])> {
     })
 }
 
-/// A time key of [`split_time`] as nanoseconds since the epoch.
+/// A time key of [`split_time`] as nanoseconds since the epoch; `None`
+/// outside what that holds (1677 to 2262), such as the engine's zero time
+/// (`0001-01-01T00:00:00Z`, a container's start before it started).
 pub fn nanos(key: &str) -> Option<i64> {
     let (date, rest) = key.split_once(' ')?;
     let (clock, frac) = rest.split_once('.')?;
@@ -39,7 +41,9 @@ pub fn nanos(key: &str) -> Option<i64> {
     let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + min * 60 + s) * 1_000_000_000) + num(frac)?)
+    (days * 86_400 + h * 3600 + min * 60 + s)
+        .checked_mul(1_000_000_000)?
+        .checked_add(num(frac)?)
 }
 
 /// Nanoseconds since the epoch as the engine's `since`/`until` take them.
@@ -94,6 +98,10 @@ mod tests {
             "1795400344.200000000"
         );
         assert!(split_time(b"2026-11-23T02:12:24.2 no-zone").is_none());
+        // The engine's zero time is no time (it overflowed, and a debug
+        // relay panicked holding the recorder's lock).
+        let (zero, _) = split_time(b"0001-01-01T00:00:00Z x").unwrap();
+        assert_eq!(nanos(&zero), None);
         for raw in [
             "2026-11-23T02:12:24.200000000Z",
             "2024-02-29T23:59:59.000000000Z",

@@ -30,8 +30,14 @@ where
     let value = RwSignal::new(None);
     let generation = StoredValue::new(0u64);
     let reload = move || {
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
+        // A reload an event asked for can come after the page is gone (a
+        // burst of events is read again a moment later): nothing to do.
+        let Some(mine) = generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        }) else {
+            return;
+        };
         spawn_local(async move {
             let loaded = load().await;
             if generation.try_get_value() == Some(mine) {

@@ -21,7 +21,7 @@ use crate::api::{self, ApiError, Engine};
 use crate::live::{follow_events, latest, of_types, sleep};
 use crate::state::json::{json_strings, json_text};
 use crate::ui::dialog::Confirm;
-use crate::ui::logs::{LogWorkbench, Source};
+use crate::ui::logs::{Kind, LogWorkbench, Source};
 use crate::ui::{act_then, named, refusal, Call, Notices, Problem, Reconnecting};
 
 fn num(v: &Value, pointer: &str) -> u64 {
@@ -460,7 +460,7 @@ fn ServiceDetail(
     let source = vec![Source {
         id,
         name: name.clone(),
-        service: true,
+        kind: Kind::Service,
     }];
     let key = name.clone();
     view! {

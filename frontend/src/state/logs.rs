@@ -2,7 +2,7 @@
 //! (multiplexed or a TTY's raw bytes), kept in time order across sources,
 //! and the filter over them.
 
-use berth_engine::logline::split_time;
+use berth_engine::logline::{nanos, split_time};
 use berth_engine::{MuxDecoder, StreamKind};
 
 use super::ansi;
@@ -226,6 +226,16 @@ impl Store {
             .skip(first)
             .take(n)
             .map(|&i| &self.lines[i as usize])
+    }
+
+    /// Where, among the shown lines, the first at or after `ns`
+    /// (nanoseconds since the epoch) is: the line a search match points
+    /// at. (Lines are in time order.)
+    pub fn first_at(&self, ns: i64) -> Option<usize> {
+        let i = self
+            .shown
+            .partition_point(|&i| nanos(&self.lines[i as usize].key).is_none_or(|t| t < ns));
+        (i < self.shown.len()).then_some(i)
     }
 
     pub fn refilter(&mut self, m: &Matcher, f: &Filter) {
@@ -502,6 +512,32 @@ mod tests {
             store.text(true, None).lines().next(),
             Some("2026-01-01 00:00:01.000 a1")
         );
+    }
+
+    #[test]
+    fn a_moment_is_found_among_the_lines_shown() {
+        let mut store = Store::default();
+        let lines = lines(
+            0,
+            &[
+                "2026-11-23T02:12:24.1Z before",
+                "2026-11-23T02:12:24.25Z match",
+                "2026-11-23T02:12:24.25Z same moment",
+                "2026-11-23T02:12:30Z after",
+            ],
+        );
+        store.add(lines, &Matcher::All, &Filter::default(), false);
+        let at = nanos("2026-11-23 02:12:24.250000000").unwrap();
+        assert_eq!(store.first_at(at), Some(1));
+        assert_eq!(store.first_at(at + 1), Some(3));
+        assert_eq!(store.first_at(at + 10_000_000_000), None);
+        // Filtered out, the next line shown stands in.
+        let only = Filter {
+            text: "after".into(),
+            ..Filter::default()
+        };
+        store.refilter(&Matcher::new(&only, regex).unwrap(), &only);
+        assert_eq!(store.first_at(at), Some(0));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod containers;
 pub mod create;
 pub mod disk;
+pub mod history;
 pub mod json;
 pub mod logs;
 pub mod relays;

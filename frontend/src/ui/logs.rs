@@ -1,14 +1,16 @@
 //! The log workbench: live logs of one container or several interleaved by
 //! time (a container's logs tab, merged logs, a stack, a Swarm service),
-//! streamed through the relay's fan-in and decoded here (stdout and stderr
-//! apart, ANSI colours), filtered as they arrive, drawn virtually so
-//! 100,000 lines scroll as lightly as 100, and sized to fit the window.
+//! streamed through the relay's fan-in, or a container's record from the
+//! flight recorder (opened at a moment, that line marked); decoded here
+//! (stdout and stderr apart, ANSI colours), filtered as they arrive, drawn
+//! virtually so 100,000 lines scroll as lightly as 100, and sized to fit
+//! the window.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use berth_engine::endpoints::LogsOptions;
-use berth_engine::Fanned;
+use berth_engine::{relay, Fanned};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
@@ -17,17 +19,29 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, Engine};
 use crate::live::StreamSlot;
 use crate::state::ansi;
+use crate::state::history::around;
 use crate::state::logs::{count_text, Decoder, Filter, Line, Matcher, Regex, Status, Store};
 
-use super::local_seconds;
+use super::{local_input, local_seconds};
 
-/// One container (or Swarm service) whose logs are shown.
+/// Where a source's log comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A container's, live: `/containers/{id}/logs`.
+    Container,
+    /// A Swarm service's, every task's: `/services/{id}/logs`.
+    Service,
+    /// The flight recorder's record of a container, which outlives it:
+    /// `/_berth/history/{id}/logs`. It ends where the record does.
+    Record,
+}
+
+/// One container (or Swarm service, or record) whose logs are shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub id: String,
     pub name: String,
-    /// A Swarm service: every task's logs, from `/services/{id}/logs`.
-    pub service: bool,
+    pub kind: Kind,
 }
 
 impl Source {
@@ -35,7 +49,7 @@ impl Source {
         Source {
             id,
             name,
-            service: false,
+            kind: Kind::Container,
         }
     }
 }
@@ -130,10 +144,18 @@ fn fit_to_window(frame: NodeRef<leptos::html::Div>, height: RwSignal<Option<f64>
     });
 }
 
+/// The workbench, on `sources`: live logs (containers, services), or
+/// records, which are read to their end, not followed. `at` (nanoseconds
+/// since the epoch) opens it at a moment: the log around it, its line
+/// marked and scrolled to.
 #[component]
-pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
+pub fn LogWorkbench(
+    sources: Vec<Source>,
+    #[prop(optional_no_strip)] at: Option<i64>,
+) -> impl IntoView {
     let engine = expect_context::<Engine>();
     let merged = sources.len() > 1;
+    let records = sources.iter().all(|s| s.kind == Kind::Record);
     let label = match sources.as_slice() {
         [one] => format!("Log of {}", one.name),
         _ => "Merged log".to_owned(),
@@ -142,10 +164,13 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
     let names =
         move || sources.with_value(|s| s.iter().map(|s| s.name.clone()).collect::<Vec<_>>());
 
-    // What to ask the engine for.
-    let tail = RwSignal::new("1000".to_owned());
-    let since = RwSignal::new(String::new());
-    let until = RwSignal::new(String::new());
+    // What to ask the engine for: at a moment, the minutes around it.
+    let window = at.map(around);
+    let tail = RwSignal::new(if at.is_some() { "" } else { "1000" }.to_owned());
+    let since = RwSignal::new(window.map(|(s, _)| local_input(s)).unwrap_or_default());
+    let until = RwSignal::new(window.map(|(_, u)| local_input(u)).unwrap_or_default());
+    // The moment's line is yet to be scrolled to.
+    let to_mark = StoredValue::new(at.is_some());
     // What to show of it.
     let filter = RwSignal::new(Filter::default());
     let timestamps = RwSignal::new(false);
@@ -161,7 +186,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
     // Bumped when the store changes; the view reads the store through it.
     let version = RwSignal::new(0u64);
     let status = RwSignal::new(Vec::<Status>::new());
-    let follow = RwSignal::new(true);
+    let follow = RwSignal::new(at.is_none());
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = NodeRef::<leptos::html::Div>::new();
     let frame = NodeRef::<leptos::html::Div>::new();
@@ -211,6 +236,25 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                     }
                 }
                 version.update(|v| *v += 1);
+                // The moment's line, once it has come: in the middle of
+                // the view (after the view has grown to hold it).
+                let found = at
+                    .filter(|_| to_mark.get_value())
+                    .and_then(|ns| store.with_value(|s| s.first_at(ns)));
+                if let Some(i) = found {
+                    to_mark.set_value(false);
+                    raf(move || {
+                        if let Some(el) = viewport.get_untracked() {
+                            let top = i as f64 * ROW - (f64::from(el.client_height()) - ROW) / 2.0;
+                            el.set_scroll_top(top.max(0.0) as i32);
+                            // And the page to the workbench, should it be
+                            // below the fold.
+                            let opts = web_sys::ScrollIntoViewOptions::new();
+                            opts.set_block(web_sys::ScrollLogicalPosition::End);
+                            el.scroll_into_view_with_scroll_into_view_options(&opts);
+                        }
+                    });
+                }
             });
         }
     };
@@ -219,7 +263,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
     let slot = StreamSlot::new();
     Effect::new(move |_| {
         let opts = LogsOptions {
-            follow: until.with(String::is_empty),
+            follow: until.with(String::is_empty) && !records,
             stdout: true,
             stderr: true,
             timestamps: true,
@@ -230,7 +274,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
         let Some(signal) = slot.renew() else { return };
         store.set_value(Store::default());
         pending.borrow_mut().clear();
-        follow.set(true);
+        follow.set(!to_mark.get_value());
         version.update(|v| *v += 1);
         let n = sources.with_value(Vec::len);
         status.set(vec![Status::Opening; n]);
@@ -240,18 +284,16 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
             let Ok(api) = engine.api().await else { return };
             let paths: Vec<String> = sources.with_value(|s| {
                 s.iter()
-                    .map(|src| {
-                        if src.service {
-                            api.service_logs(&src.id, &opts).path
-                        } else {
-                            api.container_logs(&src.id, &opts).path
-                        }
+                    .map(|src| match src.kind {
+                        Kind::Container => api.container_logs(&src.id, &opts).path,
+                        Kind::Service => api.service_logs(&src.id, &opts).path,
+                        Kind::Record => relay::history_logs(&src.id, &opts).path,
                     })
                     .collect()
             });
             let mut decoders: Vec<Decoder> = (0..n).map(|_| Decoder::default()).collect();
             let opened = move || status.set(vec![Status::Live; n]);
-            let each = |frame: Fanned| {
+            let mut each = |frame: Fanned| {
                 let mut out = pending.borrow_mut();
                 match frame {
                     Fanned::Data { source, bytes } => {
@@ -272,7 +314,29 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                 drop(out);
                 flush();
             };
-            let result = api::fanin(&paths, &signal, opened, each).await;
+            // The fan-in carries the engine's streams; a record is the
+            // relay's own answer, read to its end one at a time.
+            let result = if records {
+                opened();
+                let mut result = Ok(());
+                for (i, path) in paths.iter().enumerate() {
+                    let source = i as u8;
+                    let read = api::read(path, &signal, |bytes| {
+                        each(Fanned::Data {
+                            source,
+                            bytes: bytes.to_vec(),
+                        })
+                    })
+                    .await;
+                    match read {
+                        Ok(()) => each(Fanned::End { source }),
+                        Err(e) => result = Err(e),
+                    }
+                }
+                result
+            } else {
+                api::fanin(&paths, &signal, opened, each).await
+            };
             if let Err(e) = result {
                 if !signal.aborted() {
                     status.set(vec![Status::Failed(e.to_string()); n]);
@@ -334,13 +398,15 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
         let names = names();
         store.with_value(|s| {
             let first = ((top / ROW) as usize).saturating_sub(OVERSCAN);
+            let marked = at.and_then(|ns| s.first_at(ns));
             s.shown(first, visible + 2 * OVERSCAN)
                 .enumerate()
                 .map(|(k, line)| {
                     let pos = format!("top:{}px", (first + k) as f64 * ROW);
                     let class = if line.stderr { "log-row err" } else { "log-row" };
+                    let mark = (marked == Some(first + k)).then_some("true");
                     view! {
-                        <div class=class style=pos data-stream=if line.stderr { "stderr" } else { "stdout" }>
+                        <div class=class class:marked=mark.is_some() aria-current=mark style=pos data-stream=if line.stderr { "stderr" } else { "stdout" }>
                             {show_ts.then(|| view! { <span class="ts">{line.time().to_owned()}</span> })}
                             {merged.then(|| {
                                 let src = usize::from(line.source);
@@ -399,7 +465,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                 let name = names.get(i).cloned().unwrap_or_default();
                 match s {
                     Status::Failed(why) => Some(view! { <p class="warn" data-log-error="">{format!("{name}: {why}")}</p> }.into_any()),
-                    Status::Ended if until.with(String::is_empty) => Some(view! { <p class="muted" data-log-ended="">{format!("{name}: the log stream ended (the container stopped).")}</p> }.into_any()),
+                    Status::Ended if until.with(String::is_empty) && !records => Some(view! { <p class="muted" data-log-ended="">{format!("{name}: the log stream ended (the container stopped).")}</p> }.into_any()),
                     _ => None,
                 }
             })
@@ -449,7 +515,7 @@ pub fn LogWorkbench(sources: Vec<Source>) -> impl IntoView {
                 <button class="jump" on:click=jump_to_end data-log-jump="">"Paused: jump to the newest ↓"</button>
             </Show>
             {move || (counts().1 == 0 && status.with(|s| s.iter().all(|s| *s != Status::Opening))).then(|| view! {
-                <p class="empty">"No log lines yet."</p>
+                <p class="empty">{if records { "The record has no lines in this window." } else { "No log lines yet." }}</p>
             })}
         </div>
     }

@@ -5,6 +5,8 @@
 pub mod bulk;
 pub mod current;
 pub mod dialog;
+pub mod history;
+pub mod inspect;
 pub mod logs;
 pub mod palette;
 pub mod pull;
@@ -224,6 +226,21 @@ pub fn local_seconds(value: &str) -> Option<i64> {
     }
     let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
     (!ms.is_nan()).then(|| (ms / 1000.0) as i64)
+}
+
+/// Seconds since the epoch → a `datetime-local` value, local time, to the
+/// second (what [`local_seconds`] reads back).
+pub fn local_input(unix: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix as f64 * 1000.0));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds()
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! a container action, by typing a few letters.
 
 use berth_engine::models::ContainerSummaryStateEnum as State;
+use berth_engine::relay::{self, SearchQuery};
 use berth_engine::{ContainerAction, ContainerBrief};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +11,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, Engine};
 use crate::state::containers::container_name;
+use crate::state::history::literal;
 
 use super::dialog::Dialog;
 use super::{act_then, named, Notices};
@@ -27,7 +29,7 @@ struct Entry {
     command: Command,
 }
 
-const PAGES: [(&str, &str); 12] = [
+const PAGES: [(&str, &str); 14] = [
     ("Dashboard", "/"),
     (
         "Engines: overview, switch, find a container anywhere",
@@ -40,6 +42,8 @@ const PAGES: [(&str, &str); 12] = [
     ("Volumes", "/volumes"),
     ("Networks", "/networks"),
     ("Events", "/events"),
+    ("History: containers that died or are gone", "/history"),
+    ("Search all logs", "/search"),
     ("System: disk usage and prune", "/system"),
     ("New container", "/create"),
     ("Merged logs of the selection", "/logs"),
@@ -151,13 +155,24 @@ fn PaletteDialog(open: RwSignal<bool>) -> impl IntoView {
 
     let matches = Memo::new(move |_| {
         let q = query.get();
-        entries.with(|all| {
+        let mut found = entries.with(|all| {
             all.iter()
                 .filter(|e| fuzzy(&e.label, &q))
-                .take(50)
+                .take(49)
                 .cloned()
                 .collect::<Vec<_>>()
-        })
+        });
+        // Last, whatever else matches: the words typed, in every log.
+        let text = q.trim();
+        let refused = engine.refusal(|_| relay::search(&SearchQuery::default()));
+        if !text.is_empty() && refused.is_none() {
+            found.push(Entry {
+                label: format!("Search all logs for “{text}”"),
+                kind: "search",
+                command: Command::Go(format!("/search?q={}", api::encode(&literal(text)))),
+            });
+        }
+        found
     });
     let run = move |e: Entry| {
         open.set(false);

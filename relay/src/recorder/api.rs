@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_engine::logline::{nanos, rfc3339, split_time};
 use berth_engine::mux::{self, StreamKind};
-use serde::Serialize;
+use berth_engine::relay::{HistoryEntry, SearchHit, RECORDER_OFF};
 use serde_json::Value;
 
-use super::search::{self, Hit};
+use super::search;
 use super::store::{Message, Meta, Record, Stream};
 use super::Recorder;
 use crate::error::Refused;
@@ -22,42 +22,45 @@ use crate::AppState;
 /// The most matches one search returns.
 const MAX_HITS: usize = 100_000;
 
-/// One record as `/_berth/history` lists it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Entry {
-    #[serde(flatten)]
-    pub meta: Meta,
-    /// Still running (it started after it last died, and is not removed).
-    pub running: bool,
-    /// The bytes its log takes on disk.
-    pub bytes: u64,
-}
-
-fn entry(meta: Meta, bytes: u64) -> Entry {
+/// A record as the history documents it (the store's meta is its own:
+/// either can change without the other).
+fn entry(meta: Meta, bytes: u64) -> HistoryEntry {
     let running = !meta.destroyed
         && meta
             .died
             .is_none_or(|d| meta.started.is_some_and(|s| s > d));
-    Entry {
-        meta,
+    HistoryEntry {
+        id: meta.id,
+        name: meta.name,
+        image: meta.image,
+        project: meta.project,
+        service: meta.service,
+        tty: meta.tty,
+        created: meta.created,
+        started: meta.started,
+        died: meta.died,
+        exit_code: meta.exit_code,
+        oom: meta.oom,
+        unhealthy: meta.unhealthy,
+        destroyed: meta.destroyed,
+        inspect: meta.inspect,
+        stats: meta.stats,
+        last: meta.last,
         running,
         bytes,
     }
 }
 
 fn recorder(state: &AppState) -> Result<&std::sync::Arc<Recorder>, Refused> {
-    state.recorder.as_ref().ok_or_else(|| {
-        Refused::new(
-            StatusCode::NOT_FOUND,
-            "the flight recorder is off (start berth with --record DIR)".to_owned(),
-        )
-    })
+    state
+        .recorder
+        .as_ref()
+        .ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, RECORDER_OFF))
 }
 
 /// Every record, removed containers' included, the most recent first.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Entry>>, Refused> {
-    let mut all: Vec<Entry> = recorder(&state)?
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<HistoryEntry>>, Refused> {
+    let mut all: Vec<HistoryEntry> = recorder(&state)?
         .metas()
         .into_iter()
         .map(|(mut meta, bytes)| {
@@ -66,7 +69,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Entry>>, Ref
             entry(meta, bytes)
         })
         .collect();
-    let recent = |e: &Entry| e.meta.died.max(e.meta.started).unwrap_or(e.meta.created);
+    let recent = |e: &HistoryEntry| e.died.max(e.started).unwrap_or(e.created);
     all.sort_by_key(|e| std::cmp::Reverse(recent(e)));
     Ok(Json(all))
 }
@@ -107,7 +110,7 @@ fn find(rec: &Recorder, key: &str) -> Result<Meta, Refused> {
 pub async fn one(
     State(state): State<AppState>,
     Path(key): Path<String>,
-) -> Result<Json<Entry>, Refused> {
+) -> Result<Json<HistoryEntry>, Refused> {
     let rec = recorder(&state)?;
     let meta = find(rec, &key)?;
     let bytes = Record::new(rec.root(), &meta.id).bytes();
@@ -305,7 +308,7 @@ pub async fn search(
             format!("search failed: {e}"),
         )
     })?;
-    let lines = hits.into_iter().map(|h: Hit| {
+    let lines = hits.into_iter().map(|h: SearchHit| {
         let mut line = serde_json::to_vec(&h).unwrap_or_default();
         line.push(b'\n');
         Ok::<_, std::convert::Infallible>(line)

@@ -11,22 +11,10 @@
 
 use std::path::Path;
 
+use berth_engine::relay::SearchHit;
 use regex::bytes::Regex;
-use serde::Serialize;
 
 use super::store::{Message, Meta, Record};
-
-/// One match, as `/_berth/search` streams it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Hit {
-    /// The container's name.
-    pub container: String,
-    pub id: String,
-    /// Nanoseconds since the epoch.
-    pub time: i64,
-    pub stream: &'static str,
-    pub line: String,
-}
 
 /// What to search.
 pub struct Query {
@@ -49,12 +37,12 @@ impl Query {
 }
 
 /// The matches in `records`, oldest first, at most `limit`.
-pub fn search(root: &Path, records: &[Meta], q: &Query) -> Vec<Hit> {
+pub fn search(root: &Path, records: &[Meta], q: &Query) -> Vec<SearchHit> {
     let chosen: Vec<&Meta> = records.iter().filter(|m| q.takes(m)).collect();
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .max(1);
-    let mut hits: Vec<Hit> = std::thread::scope(|scope| {
+    let mut hits: Vec<SearchHit> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 let mine: Vec<&Meta> = chosen.iter().skip(t).step_by(threads).copied().collect();
@@ -79,7 +67,7 @@ pub fn search(root: &Path, records: &[Meta], q: &Query) -> Vec<Hit> {
 
 /// A record's matches, oldest first: its first `limit` at most (no more
 /// can be among the first `limit` of all).
-fn search_record(record: &Record, meta: &Meta, q: &Query, hits: &mut Vec<Hit>) {
+fn search_record(record: &Record, meta: &Meta, q: &Query, hits: &mut Vec<SearchHit>) {
     let cap = hits.len() + q.limit;
     let anchored = q.regex.as_str().contains(['^', '$']) || q.regex.as_str().contains("\\A");
     let segs = record.segments();
@@ -100,11 +88,11 @@ fn search_record(record: &Record, meta: &Meta, q: &Query, hits: &mut Vec<Hit>) {
                 return None;
             }
             let text = msg.bytes.strip_suffix(b"\n").unwrap_or(&msg.bytes);
-            q.regex.is_match(text).then(|| Hit {
+            q.regex.is_match(text).then(|| SearchHit {
                 container: meta.name.clone(),
                 id: meta.id.clone(),
                 time: msg.time,
-                stream: msg.stream.name(),
+                stream: msg.stream.into(),
                 line: msg.text().trim_end_matches('\r').to_owned(),
             })
         };
@@ -191,7 +179,7 @@ mod tests {
             project: None,
             limit: 100,
         };
-        let times = |hits: Vec<Hit>| hits.iter().map(|h| h.time).collect::<Vec<_>>();
+        let times = |hits: Vec<SearchHit>| hits.iter().map(|h| h.time).collect::<Vec<_>>();
         assert_eq!(times(search(dir.path(), &metas, &q("ERROR"))), vec![2, 5]);
         assert_eq!(times(search(dir.path(), &metas, &q("500"))), vec![4, 6]);
         // The time and stream in front of a line are not searched.

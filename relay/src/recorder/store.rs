@@ -15,6 +15,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use berth_engine::relay::LogStream;
 use serde::{Deserialize, Serialize};
 
 /// A segment rolls at this size, or at an eighth of the cap when that is
@@ -59,12 +60,15 @@ impl Stream {
         };
         Some((s, whole))
     }
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-            Stream::Tty => "tty",
+/// As the recorder's documents name it.
+impl From<Stream> for LogStream {
+    fn from(s: Stream) -> LogStream {
+        match s {
+            Stream::Stdout => LogStream::Stdout,
+            Stream::Stderr => LogStream::Stderr,
+            Stream::Tty => LogStream::Tty,
         }
     }
 }
