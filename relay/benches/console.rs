@@ -317,6 +317,8 @@ async fn main() {
         ("Swarm", "a[href$='/console/swarm']", "h1"),
         ("Events", "a[href$='/console/events']", "h1"),
         ("System", "a[href$='/console/system']", "h1"),
+        ("History", "a[href$='/console/history']", "h1"),
+        ("Search", "a[href$='/console/search']", "h1"),
         ("New container", "a[data-action=new-container]", "h1"),
     ]
     .into_iter()
