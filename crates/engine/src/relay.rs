@@ -221,8 +221,10 @@ pub struct HistoryEntry {
     pub last: Option<i64>,
     /// Not removed, and not dead since it last started (a container
     /// created and never started counts).
+    #[serde(default)]
     pub running: bool,
     /// The bytes its log takes on disk.
+    #[serde(default)]
     pub bytes: u64,
 }
 

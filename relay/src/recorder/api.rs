@@ -22,33 +22,15 @@ use crate::AppState;
 /// The most matches one search returns.
 const MAX_HITS: usize = 100_000;
 
-/// A record as the history documents it (the store's meta is its own:
-/// either can change without the other).
-fn entry(meta: Meta, bytes: u64) -> HistoryEntry {
-    let running = !meta.destroyed
+/// A record as the history documents it: its meta, with whether it runs
+/// and what its log takes.
+fn entry(mut meta: Meta, bytes: u64) -> HistoryEntry {
+    meta.running = !meta.destroyed
         && meta
             .died
             .is_none_or(|d| meta.started.is_some_and(|s| s > d));
-    HistoryEntry {
-        id: meta.id,
-        name: meta.name,
-        image: meta.image,
-        project: meta.project,
-        service: meta.service,
-        tty: meta.tty,
-        created: meta.created,
-        started: meta.started,
-        died: meta.died,
-        exit_code: meta.exit_code,
-        oom: meta.oom,
-        unhealthy: meta.unhealthy,
-        destroyed: meta.destroyed,
-        inspect: meta.inspect,
-        stats: meta.stats,
-        last: meta.last,
-        running,
-        bytes,
-    }
+    meta.bytes = bytes;
+    meta
 }
 
 fn recorder(state: &AppState) -> Result<&std::sync::Arc<Recorder>, Refused> {

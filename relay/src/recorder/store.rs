@@ -132,36 +132,10 @@ impl Message {
     }
 }
 
-/// What the recorder knows of a container, kept as `meta.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Meta {
-    pub id: String,
-    pub name: String,
-    pub image: String,
-    /// The compose project and service, from its labels.
-    pub project: String,
-    pub service: String,
-    pub tty: bool,
-    /// Seconds since the epoch.
-    pub created: i64,
-    pub started: Option<i64>,
-    pub died: Option<i64>,
-    pub exit_code: Option<i64>,
-    pub oom: bool,
-    /// Its health turned unhealthy at least once.
-    pub unhealthy: bool,
-    /// The engine removed it.
-    pub destroyed: bool,
-    /// The inspect at its death, environment values redacted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inspect: Option<serde_json::Value>,
-    /// Its last stats sample before it died.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stats: Option<serde_json::Value>,
-    /// The time of the last message recorded (ns).
-    pub last: Option<i64>,
-}
+/// What the recorder knows of a container, kept as `meta.json`: the
+/// history document itself (its `running` and `bytes` are worked out when
+/// it is listed, not read from the file).
+pub type Meta = berth_engine::relay::HistoryEntry;
 
 /// Makes `dir` if need be, and checks that files can be written in it.
 pub fn writable(dir: &Path) -> io::Result<()> {
