@@ -77,9 +77,7 @@ impl Gate {
         let body = match &self.guard {
             Some(g) => g
                 .check_request(&routed, query, content_types)
-                .map_err(|r| {
-                    Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
-                })?,
+                .map_err(guard_refused)?,
             None => None,
         };
         let uri = match query {
@@ -168,15 +166,7 @@ impl Gate {
                 format!("a {} body may hold at most {BODY_LIMIT} bytes", kind.what()),
             )
         })?;
-        let guard_refuses = |r: guard::Refusal| {
-            let status = if r.malformed {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::FORBIDDEN
-            };
-            Refused::new(status, format!("the guard refuses {r}"))
-        };
-        let pending = g.check_body(kind, &bytes).map_err(guard_refuses)?;
+        let pending = g.check_body(kind, &bytes).map_err(guard_refused)?;
         resolve(engine, g, pending).await?;
         Ok(Body::from(bytes))
     }
@@ -268,9 +258,7 @@ impl Gate {
                         "the guard refuses the created container: it was gone before it could be checked",
                     )
                 })?;
-            let pending = g.check_created(&inspect).map_err(|r| {
-                Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
-            })?;
+            let pending = g.check_created(&inspect).map_err(guard_refused)?;
             resolve(engine, g, pending).await
         };
         match judged.await {
@@ -292,6 +280,17 @@ impl Gate {
     }
 }
 
+/// The guard's refusal as the relay's: a body that is not JSON at all is a
+/// bad request, anything else forbidden.
+fn guard_refused(r: guard::Refusal) -> Refused {
+    let status = if r.malformed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    Refused::new(status, format!("the guard refuses {r}"))
+}
+
 /// Asks the engine about each lookup (and what their answers name in turn)
 /// and has the guard judge the answers.
 async fn resolve(engine: &Engine, g: &Guard, mut pending: Vec<Lookup>) -> Result<(), Refused> {
@@ -311,9 +310,8 @@ async fn resolve(engine: &Engine, g: &Guard, mut pending: Vec<Lookup>) -> Result
         }
         let answer = look_up(engine, &lookup).await?;
         pending.extend(
-            g.check_lookup(&lookup, answer.as_ref()).map_err(|r| {
-                Refused::new(StatusCode::FORBIDDEN, format!("the guard refuses {r}"))
-            })?,
+            g.check_lookup(&lookup, answer.as_ref())
+                .map_err(guard_refused)?,
         );
         seen.push(lookup);
     }

@@ -91,6 +91,13 @@ fn guarded(allowed: &Path) -> (Relay, tempfile::TempDir) {
     (relay, dir)
 }
 
+/// A container made on the engine (by someone trusted) with the host
+/// folder `folder` bound at `at`, left running.
+fn holding(prefix: &str, folder: &Path, at: &str) -> Container {
+    let bind = format!("{}:{at}", folder.display());
+    Container::run(prefix, &["-v", &bind, IMAGE, "sleep", "600"])
+}
+
 fn read_only() -> Relay {
     Relay::start_with(&engine(), &["--policy", "read-only"])
 }
@@ -610,16 +617,7 @@ fn another_containers_namespaces_pass_only_if_it_does() {
     let (relay, _rules) = guarded(allowed.path());
     // Sharing the pid namespace of a container that binds a host folder
     // reaches that folder through /proc/1/root.
-    let holder = Container::run(
-        "nsholder",
-        &[
-            "-v",
-            &format!("{}:/host", outside.path().display()),
-            IMAGE,
-            "sleep",
-            "600",
-        ],
-    );
+    let holder = holding("nsholder", outside.path(), "/host");
     std::fs::write(outside.path().join("secret"), "host-file\n").unwrap();
     let read = docker_ok(
         &engine(),
@@ -1306,16 +1304,7 @@ fn a_container_swapped_during_the_check_is_judged_as_the_engine_made_it() {
     // one of them are created through Berth: the name the guard looked up
     // can be the other container's by the time the engine reads it.
     let bait = Container::run("bait", &[IMAGE, "sleep", "600"]);
-    let holder = Container::run(
-        "holder",
-        &[
-            "-v",
-            &format!("{}:/hostsecret", outside.path().display()),
-            IMAGE,
-            "sleep",
-            "600",
-        ],
-    );
+    let holder = holding("holder", outside.path(), "/hostsecret");
     // The engine copies whatever the name holds at create.
     let direct = create_direct(
         "vfdirect",
@@ -1742,16 +1731,7 @@ fn containers_the_guard_would_refuse_cannot_be_entered_or_read() {
     let (relay, _rules) = guarded(allowed.path());
     // Made on the engine by someone trusted, with a host folder: whoever
     // enters it or copies its files reaches the host's.
-    let holder = Container::run(
-        "holder",
-        &[
-            "-v",
-            &format!("{}:/hostsecret", outside.path().display()),
-            IMAGE,
-            "sleep",
-            "600",
-        ],
-    );
+    let holder = holding("holder", outside.path(), "/hostsecret");
     let read = docker_ok(
         &engine(),
         &["exec", &holder.name, "cat", "/hostsecret/secret"],

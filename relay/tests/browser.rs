@@ -28,8 +28,17 @@ pub(crate) async fn open(engine: &str, page: &str) -> (Relay, Browser) {
 
 /// The same, the relay started with `args` too.
 pub(crate) async fn open_with(engine: &str, args: &[&str], page: &str) -> (Relay, Browser) {
-    let dir = console_dir();
-    let mut all = vec!["--console-dir", &dir];
+    open_console(&console_dir(), engine, args, page).await
+}
+
+/// The same, the console served from `dir`.
+pub(crate) async fn open_console(
+    dir: &str,
+    engine: &str,
+    args: &[&str],
+    page: &str,
+) -> (Relay, Browser) {
+    let mut all = vec!["--console-dir", dir];
     all.extend_from_slice(args);
     let relay = Relay::start_with(engine, &all);
     let b = Browser::start().await;

@@ -2,7 +2,7 @@
 //! first, each other page's (a group of pages') when it is first shown.
 //! A piece that cannot be fetched is said so, with a reload button.
 
-use crate::browser::{console_dir, Browser};
+use crate::browser::{console_dir, open, open_console, Browser};
 use crate::util::*;
 
 /// The wasm (modules and packs of modules) the page has fetched so far.
@@ -35,12 +35,7 @@ fn console_copy() -> tempfile::TempDir {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_s_code_comes_when_it_is_first_shown() {
     let _c = Container::run("chunk", &[IMAGE, "sleep", "600"]);
-    let relay = Relay::start_with(&engine(), &["--console-dir", &console_dir()]);
-    let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
-        .await
-        .unwrap();
+    let (_relay, b) = open(&engine(), "/console/containers").await;
     b.css("tr[data-container]").await;
     let first = wasm_fetched(&b).await;
     assert_eq!(
@@ -89,12 +84,7 @@ async fn a_page_whose_code_fails_to_come_says_so_and_reloads() {
         std::fs::rename(p, aside.path().join(p.file_name().unwrap())).unwrap();
     }
     let dir = copy.path().to_str().unwrap();
-    let relay = Relay::start_with(&engine(), &["--console-dir", dir]);
-    let b = Browser::start().await;
-    b.client
-        .goto(&relay.url("/console/containers"))
-        .await
-        .unwrap();
+    let (_relay, b) = open_console(dir, &engine(), &[], "/console/containers").await;
     b.by_name("link", "Images").await.click().await.unwrap();
     let problem = b.by_name("heading", "This page could not be loaded").await;
     b.wait_on_screen(&problem, "the failed page's message")
